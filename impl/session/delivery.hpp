@@ -1,0 +1,61 @@
+// Delivery of a client's events, in CALLBACK or POLL mode, with the lifetime rules of tether.h:
+// no callback starts after shutdown() returns, and release_user_data runs exactly once after
+// the last callback has returned.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+
+#include "impl/common/error.hpp"
+#include "impl/session/event.hpp"
+
+namespace tether::session {
+
+class Delivery {
+public:
+    Delivery(int32_t mode, tether_event_cb on_event, tether_release_cb release, void *user_data,
+             uint64_t max_poll_queue);
+    ~Delivery();
+
+    Delivery(const Delivery &) = delete;
+    Delivery &operator=(const Delivery &) = delete;
+
+    // Session strand only. Returns true when the POLL queue is at its limit: stop reading.
+    bool emit(EventPtr ev);
+
+    // Any thread. POLL mode only.
+    Error poll(int32_t timeout_ms, tether_event **out);
+
+    // Any thread, once: from tether_client_destroy().
+    void shutdown();
+
+    // Called (on the polling thread) when a full POLL queue drops below half its limit.
+    void on_space(std::function<void()> callback) { space_callback_ = std::move(callback); }
+
+    int32_t mode() const noexcept { return mode_; }
+
+private:
+    void invoke(const tether_event &ev);
+
+    const int32_t mode_;
+    const tether_event_cb on_event_;
+    const tether_release_cb release_;
+    void *const user_data_;
+    const uint64_t max_poll_queue_;
+
+    std::mutex gate_mutex_;  // guards shut_, in_callback_, released_
+    bool shut_ = false;
+    bool in_callback_ = false;
+    bool released_ = false;
+
+    std::mutex queue_mutex_;
+    std::condition_variable queue_cv_;
+    std::deque<EventPtr> queue_;
+    bool was_full_ = false;
+    std::function<void()> space_callback_;
+};
+
+}  // namespace tether::session

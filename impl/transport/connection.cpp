@@ -1,0 +1,483 @@
+#include "impl/transport/connection.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <type_traits>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+namespace tether::transport {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+std::string base64(std::string_view in) {
+    static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+        out += table[(n >> 18) & 63];
+        out += table[(n >> 12) & 63];
+        out += table[(n >> 6) & 63];
+        out += table[n & 63];
+    }
+    if (i + 1 == in.size()) {
+        const uint32_t n = uint8_t(in[i]) << 16;
+        out += table[(n >> 18) & 63];
+        out += table[(n >> 12) & 63];
+        out += "==";
+    } else if (i + 2 == in.size()) {
+        const uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+        out += table[(n >> 18) & 63];
+        out += table[(n >> 12) & 63];
+        out += table[(n >> 6) & 63];
+        out += '=';
+    }
+    return out;
+}
+
+bool is_ip_literal(const std::string &host) {
+    error_code ec;
+    net::ip::make_address(host, ec);
+    return !ec;
+}
+
+std::string endpoint_text(const std::string &host, uint16_t port) {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Failure make_failure(tether_status status, std::string message, int32_t code = 1006) {
+    Failure f;
+    f.error = make_error(status, std::move(message));
+    f.close_code = code;
+    return f;
+}
+
+// Maps a read or write error on an open connection.
+Failure stream_failure(const error_code &ec) {
+    if (ec == websocket::error::buffer_overflow || ec == websocket::error::message_too_big) {
+        return make_failure(TETHER_E_MESSAGE_TOO_BIG,
+                            "a received message exceeded maxMessageSize; closed with 1009", 1009);
+    }
+    if (ec == websocket::error::bad_frame_payload) {
+        return make_failure(TETHER_E_PROTOCOL, "the peer sent text that is not valid UTF-8", 1007);
+    }
+    if (ec == websocket::condition::protocol_violation) {
+        return make_failure(TETHER_E_PROTOCOL, "the peer broke the WebSocket protocol: " + ec.message(),
+                            1002);
+    }
+    if (ec == net::error::operation_aborted) {
+        return make_failure(TETHER_E_CANCELLED, "the operation was cancelled");
+    }
+    return make_failure(TETHER_E_IO, "connection lost: " + ec.message());
+}
+
+template <class NextLayer>
+class BasicConnection final : public Connection,
+                              public std::enable_shared_from_this<BasicConnection<NextLayer>> {
+    static constexpr bool kTls = !std::is_same_v<NextLayer, beast::tcp_stream>;
+
+public:
+    BasicConnection(const net::any_io_executor &ex, ConnectParams params)
+        : params_(std::move(params)), resolver_(ex), ws_(make_stream(ex, params_)), deadline_(ex) {}
+
+    void async_open(OpenHandler handler) override {
+        open_handler_ = std::move(handler);
+        start_deadline(params_.connect_timeout_ms, "connect");
+        const std::string &host = params_.proxy ? params_.proxy->host : params_.url.host;
+        const uint16_t port = params_.proxy ? params_.proxy->port : params_.url.port;
+        resolver_.async_resolve(
+            host, std::to_string(port),
+            [self = this->shared_from_this()](const error_code &ec, tcp::resolver::results_type r) {
+                self->on_resolve(ec, std::move(r));
+            });
+    }
+
+    void async_read(ReadHandler handler) override {
+        read_buffer_.clear();
+        // A fresh view per read: the payload is moved out afterwards, so nothing is copied.
+        read_view_.emplace(read_buffer_);
+        ws_.async_read(*read_view_,
+                       [self = this->shared_from_this(), handler = std::move(handler)](
+                           const error_code &ec, size_t) {
+                           if (ec) {
+                               const Failure f = self->read_failure(ec);
+                               handler(&f, false, std::string());
+                               return;
+                           }
+                           handler(nullptr, self->ws_.got_binary(), std::move(self->read_buffer_));
+                       });
+    }
+
+    void async_write(bool binary, std::string_view data, DoneHandler handler) override {
+        ws_.binary(binary);
+        ws_.async_write(net::buffer(data.data(), data.size()),
+                        [self = this->shared_from_this(), handler = std::move(handler)](
+                            const error_code &ec, size_t) { self->finish(ec, handler); });
+    }
+
+    void async_ping(std::string payload, DoneHandler handler) override {
+        websocket::ping_data data(payload.substr(0, websocket::ping_data::static_capacity));
+        ws_.async_ping(data, [self = this->shared_from_this(), handler = std::move(handler)](
+                                 const error_code &ec) { self->finish(ec, handler); });
+    }
+
+    void async_close(int32_t code, std::string reason, DoneHandler handler) override {
+        websocket::close_reason cr(static_cast<websocket::close_code>(code), reason);
+        ws_.async_close(cr, [self = this->shared_from_this(), handler = std::move(handler)](
+                                const error_code &ec) { self->finish(ec, handler); });
+    }
+
+    void set_pong_handler(PongHandler handler) override {
+        on_pong_ = std::move(handler);
+        ws_.control_callback([this](websocket::frame_type kind, beast::string_view payload) {
+            if (kind == websocket::frame_type::pong && on_pong_) on_pong_(payload);
+        });
+    }
+
+    void abort() noexcept override {
+        error_code ignored;
+        deadline_.cancel();
+        resolver_.cancel();
+        beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(ws_).socket().close(ignored);
+    }
+
+private:
+    static websocket::stream<NextLayer> make_stream(const net::any_io_executor &ex,
+                                                    const ConnectParams &p) {
+        if constexpr (kTls) {
+            return websocket::stream<NextLayer>(ex, *p.tls);
+        } else {
+            (void)p;
+            return websocket::stream<NextLayer>(ex);
+        }
+    }
+
+    void start_deadline(int64_t ms, const char *phase) {
+        phase_ = phase;
+        phase_ms_ = ms;
+        deadline_.expires_after(std::chrono::milliseconds(ms));
+        deadline_.async_wait([self = this->shared_from_this()](const error_code &ec) {
+            if (ec) return;  // cancelled: the phase finished in time
+            self->timed_out_ = true;
+            error_code ignored;
+            self->resolver_.cancel();
+            beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        });
+    }
+
+    void fail_open(tether_status status, std::string message, int32_t http_status = 0) {
+        deadline_.cancel();
+        Failure f;
+        if (timed_out_) {
+            f.error = make_error(TETHER_E_TIMEOUT, std::string(phase_) + " timed out after " +
+                                                       std::to_string(phase_ms_) + " ms");
+        } else {
+            f.error = make_error(status, std::move(message));
+        }
+        f.http_status = http_status;
+        auto handler = std::move(open_handler_);
+        handler(&f, OpenInfo{});
+    }
+
+    void on_resolve(const error_code &ec, tcp::resolver::results_type results) {
+        const std::string &host = params_.proxy ? params_.proxy->host : params_.url.host;
+        if (ec) {
+            fail_open(TETHER_E_DNS, "cannot resolve '" + host + "': " + ec.message());
+            return;
+        }
+        beast::get_lowest_layer(ws_).async_connect(
+            results, [self = this->shared_from_this()](const error_code &ec2, const tcp::endpoint &) {
+                self->on_connect(ec2);
+            });
+    }
+
+    void on_connect(const error_code &ec) {
+        if (ec) {
+            const bool via_proxy = params_.proxy.has_value();
+            const std::string where = via_proxy
+                                          ? "proxy " + endpoint_text(params_.proxy->host, params_.proxy->port)
+                                          : endpoint_text(params_.url.host, params_.url.port);
+            fail_open(via_proxy ? TETHER_E_PROXY : TETHER_E_CONNECT,
+                      "cannot connect to " + where + ": " + ec.message());
+            return;
+        }
+        error_code ignored;
+        beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
+        deadline_.cancel();
+        start_deadline(params_.handshake_timeout_ms, "handshake");
+        if (params_.proxy) {
+            start_proxy_tunnel();
+        } else {
+            start_tls();
+        }
+    }
+
+    // HTTP CONNECT: ask the proxy for a raw tunnel to the server, then speak TLS/WebSocket in it.
+    void start_proxy_tunnel() {
+        const std::string authority = endpoint_text(params_.url.host, params_.url.port);
+        proxy_request_ = {};
+        proxy_request_.method(http::verb::connect);
+        proxy_request_.target(authority);
+        proxy_request_.version(11);
+        proxy_request_.set(http::field::host, authority);
+        proxy_request_.set(http::field::user_agent, params_.user_agent);
+        if (!params_.proxy->username.empty()) {
+            proxy_request_.set(http::field::proxy_authorization,
+                               "Basic " + base64(params_.proxy->username + ":" + params_.proxy->password));
+        }
+        http::async_write(beast::get_lowest_layer(ws_), proxy_request_,
+                          [self = this->shared_from_this()](const error_code &ec, size_t) {
+                              self->on_proxy_request_written(ec);
+                          });
+    }
+
+    void on_proxy_request_written(const error_code &ec) {
+        if (ec) {
+            fail_open(TETHER_E_PROXY, "writing the CONNECT request to the proxy failed: " + ec.message());
+            return;
+        }
+        proxy_parser_.emplace();
+        proxy_parser_->skip(true);  // a 2xx answer to CONNECT has no body: the tunnel follows
+        http::async_read(beast::get_lowest_layer(ws_), proxy_buffer_, *proxy_parser_,
+                         [self = this->shared_from_this()](const error_code &ec2, size_t) {
+                             self->on_proxy_response(ec2);
+                         });
+    }
+
+    void on_proxy_response(const error_code &ec) {
+        if (ec) {
+            fail_open(TETHER_E_PROXY, "reading the proxy's answer to CONNECT failed: " + ec.message());
+            return;
+        }
+        const auto &res = proxy_parser_->get();
+        if (res.result_int() / 100 != 2) {
+            // 407 is the standard answer to bad proxy credentials; some proxies send 401.
+            const bool auth = res.result_int() == 407 || res.result_int() == 401;
+            fail_open(TETHER_E_PROXY, std::string(auth ? "the proxy refused the credentials" : "the proxy refused the tunnel") + ": HTTP " +
+                                          std::to_string(res.result_int()) + " " +
+                                          std::string(res.reason()),
+                      static_cast<int32_t>(res.result_int()));
+            return;
+        }
+        if (proxy_buffer_.size() != 0) {
+            fail_open(TETHER_E_PROXY, "the proxy sent data before the tunnel was used");
+            return;
+        }
+        start_tls();
+    }
+
+    void start_tls() {
+        if constexpr (kTls) {
+            SSL *ssl = ws_.next_layer().native_handle();
+            const std::string &host = params_.url.host;
+            if (!is_ip_literal(host)) SSL_set_tlsext_host_name(ssl, host.c_str());  // SNI
+            X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+            if (is_ip_literal(host)) {
+                X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+            } else {
+                X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+                X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+            }
+            ws_.next_layer().async_handshake(
+                ssl::stream_base::client,
+                [self = this->shared_from_this()](const error_code &ec) { self->on_tls(ec); });
+        } else {
+            start_websocket();
+        }
+    }
+
+    void on_tls(const error_code &ec) {
+        if constexpr (kTls) {
+            if (ec) {
+                const long verify = SSL_get_verify_result(ws_.next_layer().native_handle());
+                std::string why = verify != X509_V_OK
+                                      ? std::string("certificate verification failed: ") +
+                                            X509_verify_cert_error_string(verify)
+                                      : ec.message();
+                fail_open(TETHER_E_TLS, "TLS handshake with " + params_.url.host + " failed: " + why);
+                return;
+            }
+        }
+        start_websocket();
+    }
+
+    void start_websocket() {
+        // Deadlines are ours (deadline_ and the session's timers); Beast's would fire on top.
+        ws_.set_option(websocket::stream_base::timeout{websocket::stream_base::none(),
+                                                       websocket::stream_base::none(), false});
+        ws_.read_message_max(params_.max_message_size);
+        if (params_.per_message_deflate) {
+            websocket::permessage_deflate pmd;
+            pmd.client_enable = true;
+            ws_.set_option(pmd);
+        }
+        ws_.set_option(websocket::stream_base::decorator(
+            [ua = params_.user_agent, headers = params_.headers,
+             protocols = params_.subprotocols](websocket::request_type &req) {
+                req.set(http::field::user_agent, ua);
+                for (const auto &h : headers) req.set(h.first, h.second);
+                if (!protocols.empty()) {
+                    std::string joined;
+                    for (const auto &p : protocols) joined += (joined.empty() ? "" : ", ") + p;
+                    req.set(http::field::sec_websocket_protocol, joined);
+                }
+            }));
+        ws_.async_handshake(handshake_response_, host_header(params_.url), params_.target,
+                            [self = this->shared_from_this()](const error_code &ec) {
+                                self->on_websocket_handshake(ec);
+                            });
+    }
+
+    void on_websocket_handshake(const error_code &ec) {
+        if (ec) {
+            const unsigned status = handshake_response_.result_int();
+            if (status != 0 && status != 101) {
+                const bool auth = status == 401 || status == 403;
+                fail_open(auth ? TETHER_E_AUTH : TETHER_E_HANDSHAKE,
+                          std::string(auth ? "the server refused the credentials: " : "the server refused the upgrade: ") +
+                              "HTTP " + std::to_string(status) + " " +
+                              std::string(handshake_response_.reason()),
+                          static_cast<int32_t>(status));
+            } else if (ec == net::error::eof || ec == net::error::connection_reset ||
+                       ec == net::error::operation_aborted || ec == net::error::bad_descriptor) {
+                fail_open(TETHER_E_HANDSHAKE, "the connection closed during the WebSocket handshake: " +
+                                                  ec.message());
+            } else {
+                fail_open(TETHER_E_HANDSHAKE, "WebSocket handshake failed: " + ec.message());
+            }
+            return;
+        }
+        deadline_.cancel();
+        OpenInfo info;
+        const auto it = handshake_response_.find(http::field::sec_websocket_protocol);
+        if (it != handshake_response_.end()) info.subprotocol = std::string(it->value());
+        if (!info.subprotocol.empty() &&
+            std::find(params_.subprotocols.begin(), params_.subprotocols.end(), info.subprotocol) ==
+                params_.subprotocols.end()) {
+            fail_open(TETHER_E_PROTOCOL,
+                      "the server selected subprotocol '" + info.subprotocol + "', which was not offered");
+            return;
+        }
+        auto handler = std::move(open_handler_);
+        handler(nullptr, std::move(info));
+    }
+
+    Failure read_failure(const error_code &ec) {
+        if (ec == websocket::error::closed) {
+            Failure f;
+            const auto &reason = ws_.reason();
+            f.close_code = reason.code == websocket::close_code::none ? 1005 : reason.code;
+            f.close_reason = std::string(reason.reason.data(), reason.reason.size());
+            f.clean = true;
+            return f;
+        }
+        return stream_failure(ec);
+    }
+
+    void finish(const error_code &ec, const DoneHandler &handler) {
+        if (!ec) {
+            handler(nullptr);
+            return;
+        }
+        const Failure f = stream_failure(ec);
+        handler(&f);
+    }
+
+    ConnectParams params_;
+    tcp::resolver resolver_;
+    websocket::stream<NextLayer> ws_;
+    net::steady_timer deadline_;
+    const char *phase_ = "connect";
+    int64_t phase_ms_ = 0;
+    bool timed_out_ = false;
+    OpenHandler open_handler_;
+    PongHandler on_pong_;
+    std::string read_buffer_;
+    std::optional<net::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> read_view_;
+    http::request<http::empty_body> proxy_request_;
+    beast::flat_buffer proxy_buffer_;
+    std::optional<http::response_parser<http::empty_body>> proxy_parser_;
+    websocket::response_type handshake_response_;
+};
+
+std::string openssl_reason() {
+    const unsigned long e = ERR_get_error();
+    ERR_clear_error();
+    if (e == 0) return "unknown OpenSSL error";
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    return buf;
+}
+
+}  // namespace
+
+std::shared_ptr<Connection> make_connection(const net::any_io_executor &executor, ConnectParams params) {
+    if (params.url.secure) {
+        return std::make_shared<BasicConnection<ssl::stream<beast::tcp_stream>>>(executor, std::move(params));
+    }
+    return std::make_shared<BasicConnection<beast::tcp_stream>>(executor, std::move(params));
+}
+
+Error make_tls_context(std::shared_ptr<ssl::context> &out, const std::string &ca_file,
+                       const std::string &client_cert_file, const std::string &client_key_file,
+                       bool insecure_skip_verify) {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    SSL_CTX *native = ctx->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    ERR_clear_error();
+    if (insecure_skip_verify) {
+        SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
+    } else {
+        SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
+        if (!ca_file.empty()) {
+            if (SSL_CTX_load_verify_locations(native, ca_file.c_str(), nullptr) != 1) {
+                return make_error(TETHER_E_BAD_OPTION_VALUE,
+                                  "caFile: cannot load '" + ca_file + "': " + openssl_reason());
+            }
+        } else if (SSL_CTX_set_default_verify_paths(native) != 1) {
+            return make_error(TETHER_E_TLS, "cannot load the system CA store: " + openssl_reason());
+        }
+    }
+    if (!client_cert_file.empty()) {
+        if (SSL_CTX_use_certificate_chain_file(native, client_cert_file.c_str()) != 1) {
+            return make_error(TETHER_E_BAD_OPTION_VALUE, "clientCertFile: cannot load '" +
+                                                             client_cert_file + "': " + openssl_reason());
+        }
+        if (SSL_CTX_use_PrivateKey_file(native, client_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+            return make_error(TETHER_E_BAD_OPTION_VALUE, "clientKeyFile: cannot load '" +
+                                                             client_key_file + "': " + openssl_reason());
+        }
+        if (SSL_CTX_check_private_key(native) != 1) {
+            return make_error(TETHER_E_BAD_OPTION_VALUE,
+                              "clientKeyFile: the key does not match clientCertFile: " + openssl_reason());
+        }
+    }
+    out = std::move(ctx);
+    return ok();
+}
+
+}  // namespace tether::transport

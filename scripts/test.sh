@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds once, runs every test.
+#   1. a normal build (RelWithDebInfo): every ctest test (unit, server, C ABI, install, examples)
+#   2. an ASan + UBSan build: every C++ test again
+#   3. a TSan build: the concurrency and lifetime tests
+# ccache makes repeated runs cheap. Set TETHER_SKIP_SANITIZERS=1 for a quick local run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+scripts/install-deps.sh
+
+# Tests open thousands of sockets (10,000 idle connections); raise the soft limit if allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+section "build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+section "tests"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+if [ "${TETHER_SKIP_SANITIZERS:-0}" != 1 ]; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+  section "ASan + UBSan build"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=address,undefined \
+        -DTETHER_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build build-asan -j"$jobs"
+  section "tests under ASan + UBSan"
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE "install|scale"
+
+  section "TSan build"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=thread \
+        -DTETHER_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build build-tsan -j"$jobs" --target tether_client_tests
+  section "concurrency and lifetime tests under TSan"
+  ctest --test-dir build-tsan --output-on-failure -j"$jobs" \
+        -R "concurrency|lifetime|runtime|reconnect|poll"
+fi
+
+section "done"
+echo "all tests passed"
