@@ -597,7 +597,7 @@ TEST_CASE("destroy: from inside a callback, release exactly once, no callback af
     }
 }
 
-TEST_CASE("many threads send at once; each thread's messages stay in order", "[client][concurrency]") {
+TEST_CASE("many threads send at once and each thread's messages stay in order", "[client][concurrency]") {
     TestServer server;
     Client client({{"url", server.ws_url("/echo")}, {"messageFormat", "text"}, {"maxQueuedMessages", "100000"}});
     client.connect();
