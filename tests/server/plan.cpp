@@ -1,0 +1,311 @@
+#include "plan.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <limits>
+#include <string_view>
+
+namespace tether_test_server {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+constexpr std::uint64_t kMaxSendSize = 256ull << 20;
+constexpr std::uint64_t kMaxSendCount = 1'000'000;
+constexpr std::uint64_t kMaxDelayMs = 24ull * 3600 * 1000;
+constexpr std::size_t kMaxCloseReason = 123;  // a close frame payload is at most 125 bytes
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX only: '+' stays '+', because tokens are often base64 and clients percent-encode spaces.
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      int hi = hex_value(text[i + 1]);
+      int lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+// The decoded query of a request target. The first occurrence of a name wins.
+class Query {
+ public:
+  explicit Query(std::string_view query) {
+    while (!query.empty()) {
+      std::size_t amp = query.find('&');
+      std::string_view item = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+      if (item.empty()) continue;
+      std::size_t eq = item.find('=');
+      std::string name = percent_decode(item.substr(0, eq));
+      std::string value = eq == std::string_view::npos ? std::string{} : percent_decode(item.substr(eq + 1));
+      items_.emplace_back(std::move(name), std::move(value));
+    }
+  }
+
+  std::optional<std::string> text(std::string_view name) const {
+    for (const auto& [key, value] : items_)
+      if (key == name) return value;
+    return std::nullopt;
+  }
+
+  // A decimal parameter in [0, max]; a malformed or too large value is remembered as the error
+  // that the server answers with 400, so a typo in a test URL is loud rather than ignored.
+  std::optional<std::uint64_t> number(std::string_view name, std::uint64_t max) {
+    std::optional<std::string> value = text(name);
+    if (!value) return std::nullopt;
+    std::uint64_t parsed = 0;
+    const char* end = value->data() + value->size();
+    auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+    if (ec != std::errc{} || ptr != end || value->empty() || parsed > max) {
+      if (error_.empty())
+        error_ = "query parameter '" + std::string(name) + "' must be an integer from 0 to " + std::to_string(max) +
+                 ", got '" + *value + "'";
+      return std::nullopt;
+    }
+    return parsed;
+  }
+
+  bool flag(std::string_view name) {
+    std::optional<std::uint64_t> value = number(name, 1);
+    return value && *value == 1;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+  std::string error_;
+};
+
+// Every value of every Sec-WebSocket-Protocol header, in order.
+std::vector<std::string> offered_subprotocols(const Request& request) {
+  std::vector<std::string> offered;
+  auto range = request.equal_range(http::field::sec_websocket_protocol);
+  for (auto it = range.first; it != range.second; ++it) {
+    std::string_view list = it->value();
+    while (!list.empty()) {
+      std::size_t comma = list.find(',');
+      std::string_view token = list.substr(0, comma);
+      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (!token.empty()) offered.emplace_back(token);
+    }
+  }
+  return offered;
+}
+
+std::optional<std::string> default_subprotocol(const std::vector<std::string>& offered, const Query& query) {
+  if (std::optional<std::string> wanted = query.text("select")) {
+    if (wanted->empty() || std::find(offered.begin(), offered.end(), *wanted) == offered.end()) return std::nullopt;
+    return wanted;
+  }
+  if (offered.empty()) return std::nullopt;
+  return offered.front();
+}
+
+OutgoingMessage text_greeting(std::string text) {
+  OutgoingMessage message;
+  message.payload = std::make_shared<const std::string>(std::move(text));
+  message.kind = OutgoingMessage::Kind::greeting;
+  return message;
+}
+
+void refuse(Plan& plan, unsigned status, std::string body) {
+  plan.http_status = status;
+  plan.http_body = std::move(body);
+  plan.http_body += '\n';
+}
+
+void read_ending_trigger(Plan& plan, Query& query) {
+  plan.end_after_messages = query.number("after_messages", std::numeric_limits<std::uint64_t>::max());
+  plan.end_after_ms = query.number("after_ms", kMaxDelayMs).value_or(0);
+}
+
+void read_close(Plan& plan, Query& query, std::uint16_t default_code) {
+  plan.close_code = static_cast<std::uint16_t>(query.number("code", 65535).value_or(default_code));
+  plan.close_reason = query.text("reason").value_or("");
+  if (plan.close_reason.size() > kMaxCloseReason) plan.close_reason.resize(kMaxCloseReason);
+}
+
+std::string repeated_digits(std::size_t size) {
+  static constexpr std::string_view kPattern = "0123456789";
+  std::string out(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) out[i] = kPattern[i % kPattern.size()];
+  return out;
+}
+
+void plan_route(Plan& plan, const std::string& path, Query& query, const std::vector<std::string>& offered,
+                const Request& request, ServerState& state) {
+  if (path == "/echo") return;
+
+  if (path == "/headers") {
+    plan.greetings.push_back(text_greeting(describe_request_json(request)));
+    return;
+  }
+
+  if (path == "/auth/query") {
+    std::string param = query.text("param").value_or("token");
+    std::optional<std::string> expect = query.text("expect");
+    if (!expect) return refuse(plan, 400, "/auth/query needs expect=SECRET");
+    if (query.text(param) != expect) return refuse(plan, 401, "query parameter '" + param + "' is missing or wrong");
+    return;
+  }
+
+  if (path == "/auth/subprotocol") {
+    std::optional<std::string> expect = query.text("expect");
+    if (!expect) return refuse(plan, 400, "/auth/subprotocol needs expect=SECRET");
+    if (std::find(offered.begin(), offered.end(), *expect) == offered.end())
+      return refuse(plan, 401, "no offered subprotocol carries the expected token");
+    plan.subprotocol.reset();
+    for (const std::string& candidate : offered) {
+      if (candidate != *expect) {
+        plan.subprotocol = candidate;
+        break;
+      }
+    }
+    return;
+  }
+
+  if (path == "/auth/first-message") {
+    FirstMessageAuth auth;
+    auth.expect = query.text("expect").value_or("");
+    auth.type = query.text("type");
+    auth.reply = query.text("reply");
+    auth.silent = query.flag("silent");
+    plan.first_message_auth = std::move(auth);
+    return;
+  }
+
+  if (path == "/reject") {
+    std::uint64_t status = query.number("status", 599).value_or(403);
+    if (status < 200) return refuse(plan, 400, "/reject needs status between 200 and 599");
+    return refuse(plan, static_cast<unsigned>(status), "rejected by tether-test-server with status " + std::to_string(status));
+  }
+
+  if (path == "/close") {
+    plan.ending = Ending::close;
+    read_close(plan, query, 1000);
+    read_ending_trigger(plan, query);
+    return;
+  }
+
+  if (path == "/drop") {
+    plan.ending = Ending::drop;
+    read_ending_trigger(plan, query);
+    return;
+  }
+
+  if (path == "/flaky") {
+    std::string key = query.text("key").value_or("");
+    std::uint64_t fail_first = query.number("fail_first", std::numeric_limits<std::uint64_t>::max()).value_or(0);
+    std::uint64_t after_messages =
+        query.number("after_messages", std::numeric_limits<std::uint64_t>::max()).value_or(0);
+    std::string mode = query.text("mode").value_or("drop");
+    if (mode != "drop" && mode != "close") return refuse(plan, 400, "/flaky mode must be drop or close");
+    read_close(plan, query, 1001);
+    if (!query.error().empty()) return;  // a bad request is not counted as a connection
+    std::uint64_t connection = ++state.flaky_connections[key];
+    json::object greeting;
+    greeting["connection"] = connection;
+    plan.greetings.push_back(text_greeting(json::serialize(greeting)));
+    if (connection <= fail_first) {
+      plan.ending = mode == "close" ? Ending::close : Ending::drop;
+      plan.end_after_messages = after_messages;
+    }
+    return;
+  }
+
+  if (path == "/silent") {
+    plan.silent = true;
+    return;
+  }
+
+  if (path == "/hang") {
+    plan.hang = true;
+    return;
+  }
+
+  if (path == "/send") {
+    std::uint64_t size = query.number("size", kMaxSendSize).value_or(0);
+    std::uint64_t count = query.number("count", kMaxSendCount).value_or(1);
+    bool binary = query.flag("binary");
+    std::uint64_t fragment = query.number("frag", kMaxSendSize).value_or(0);
+    if (!query.error().empty()) return;
+    auto payload = std::make_shared<const std::string>(repeated_digits(static_cast<std::size_t>(size)));
+    for (std::uint64_t i = 0; i < count; ++i) {
+      OutgoingMessage message;
+      message.payload = payload;
+      message.binary = binary;
+      message.fragment_size = static_cast<std::size_t>(fragment);
+      message.kind = OutgoingMessage::Kind::greeting;
+      plan.greetings.push_back(std::move(message));
+    }
+    return;
+  }
+
+  refuse(plan, 404, "no such path on tether-test-server: " + path);
+}
+
+}  // namespace
+
+std::string describe_request_json(const Request& request) {
+  json::object headers;
+  for (const auto& field : request) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string_view value = field.value();
+    if (json::value* existing = headers.if_contains(name)) {
+      json::string& joined = existing->as_string();
+      joined.append(", ");
+      joined.append(value);
+    } else {
+      headers.emplace(name, value);
+    }
+  }
+  json::object description;
+  description["target"] = std::string_view(request.target());
+  description["headers"] = std::move(headers);
+  return json::serialize(description);
+}
+
+Plan plan_for(const Request& request, ServerState& state) {
+  std::string_view target = request.target();
+  std::size_t question = target.find('?');
+  Plan plan;
+  plan.route = percent_decode(target.substr(0, question));
+  Query query(question == std::string_view::npos ? std::string_view{} : target.substr(question + 1));
+  std::vector<std::string> offered = offered_subprotocols(request);
+  plan.subprotocol = default_subprotocol(offered, query);
+
+  plan_route(plan, plan.route, query, offered, request, state);
+  if (!query.error().empty()) {
+    Plan bad;
+    bad.route = plan.route;
+    refuse(bad, 400, query.error());
+    return bad;
+  }
+  return plan;
+}
+
+}  // namespace tether_test_server
