@@ -395,6 +395,21 @@ TEST_CASE("reconnect after a drop: messages queued meanwhile arrive in order", "
     CHECK(std::count(states.begin(), states.end(), TETHER_STATE_RECONNECTING) == 1);
 }
 
+TEST_CASE("token refresh: a token set at the RECONNECT event is used by that attempt", "[client][auth][reconnect]") {
+    TestServer server;
+    Client client({{"url", server.ws_url("/flaky?key=refresh&fail_first=1")}, {"authMethod", "query-param"},
+                   {"authToken", "first-token"}, {"messageFormat", "text"}});
+    client.recorder.hook = [&](const Recorded &e) {
+        if (e.type == TETHER_EVENT_RECONNECT) tether_client_set_token(client.get(), "second-token");
+    };
+    client.connect();
+    REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_MESSAGE, 2));
+    auto greetings = client.recorder.messages();
+    CHECK(greetings[0] == R"({"connection":1,"token":"first-token"})");
+    CHECK(greetings[1] == R"({"connection":2,"token":"second-token"})");
+    CHECK(tether_client_set_token(client.get(), "\xff") == TETHER_E_INVALID_UTF8);
+}
+
 TEST_CASE("server close codes follow the reconnect table", "[client][reconnect][close]") {
     TestServer server;
     SECTION("1011 reconnects") {

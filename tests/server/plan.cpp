@@ -228,6 +228,8 @@ void plan_route(Plan& plan, const std::string& path, Query& query, const std::ve
     std::uint64_t connection = ++state.flaky_connections[key];
     json::object greeting;
     greeting["connection"] = connection;
+    // Lets a test see which token a (re)connection presented (token refresh).
+    if (auto token = query.text("token")) greeting["token"] = *token;
     plan.greetings.push_back(text_greeting(json::serialize(greeting)));
     if (connection <= fail_first) {
       plan.ending = mode == "close" ? Ending::close : Ending::drop;
