@@ -101,11 +101,11 @@ public:
         return out;
     }
 
+    // Notifies under the lock: the waiter may destroy this recorder as soon as it sees the
+    // release, so nothing of it may be touched after the mutex is let go.
     void mark_released() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            ++released_;
-        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++released_;
         cv_.notify_all();
     }
 
