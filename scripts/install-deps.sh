@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev ca-certificates
   catch2          # C++ tests
   tinyproxy       # the HTTP CONNECT proxy the proxy tests tunnel through
+  golang-go       # the Go binding (cgo); Rust (cargo), Node (npm) and .NET come with the machine
 )
 
 missing=()

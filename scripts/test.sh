@@ -23,6 +23,17 @@ cmake --build build -j"$jobs"
 section "tests"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
+section "bindings"
+# Each binding tests against an installed tree, as its users would have it.
+cmake --install build --prefix "$root/build/stage" >/dev/null
+export TETHER_PREFIX="$root/build/stage"
+export TETHER_TEST_SERVER="$root/build/tests/server/tether-test-server"
+for binding_test in bindings/*/test.sh; do
+  [ -x "$binding_test" ] || continue
+  section "$(dirname "$binding_test")"
+  "$binding_test"
+done
+
 if [ "${TETHER_SKIP_SANITIZERS:-0}" != 1 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -104,6 +104,35 @@ TEST_CASE("poll mode delivers the same events in order and signals READY", "[cli
     tether_client_destroy(client);
 }
 
+TEST_CASE("a waiting poll on the I/O thread fails instead of deadlocking", "[client][poll][errors]") {
+    TestServer server;
+    harness::Options opts{{"url", server.ws_url("/echo")}, {"pingInterval", "0"}};
+    struct Seen {
+        tether_client *client = nullptr;
+        std::atomic<int> waiting_status{1};
+        std::atomic<int> immediate_status{1};
+        std::atomic<bool> released{false};
+    } seen;
+    auto on_release = [](void *ud) { static_cast<Seen *>(ud)->released = true; };
+    auto on_ready = [](const tether_event *, void *ud) {
+        auto *s = static_cast<Seen *>(ud);
+        if (s->waiting_status.load() != 1) return;
+        tether_event *ev = nullptr;
+        s->waiting_status = tether_client_poll(s->client, 100, &ev);
+        s->immediate_status = tether_client_poll(s->client, 0, &ev);  // allowed: it never waits
+        if (s->immediate_status == TETHER_OK) tether_event_destroy(ev);
+    };
+    REQUIRE(tether_client_new(&seen.client, nullptr, opts.get(), TETHER_MODE_POLL, on_ready, on_release, &seen) ==
+            TETHER_OK);
+    REQUIRE(tether_client_connect(seen.client) == TETHER_OK);
+    for (int i = 0; i < 500 && seen.waiting_status.load() == 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(seen.waiting_status.load() == TETHER_E_WOULD_DEADLOCK);
+    CHECK(seen.immediate_status.load() == TETHER_OK);
+    tether_client_destroy(seen.client);
+    for (int i = 0; i < 500 && !seen.released.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(seen.released.load());
+}
+
 TEST_CASE("callback-mode clients refuse poll", "[client][poll][errors]") {
     TestServer server;
     Client client({{"url", server.ws_url("/echo")}});
