@@ -185,11 +185,7 @@ const char *tether_event_type_str(int32_t type) {
     return type >= 0 && type <= 9 ? names[type] : "unknown";
 }
 
-const char *tether_state_str(int32_t state) {
-    static const char *const names[] = {"disconnected", "connecting",    "connected", "authenticating",
-                                        "authenticated", "reconnecting", "error"};
-    return state >= 0 && state <= 6 ? names[state] : "unknown";
-}
+const char *tether_state_str(int32_t state) { return tether::session::state_name(state); }
 
 // ---- client ---------------------------------------------------------------------------------
 

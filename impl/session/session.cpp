@@ -15,13 +15,13 @@ namespace tether::session {
 namespace net = boost::asio;
 using transport::Failure;
 
-namespace {
-
-std::string state_name(int32_t state) {
+const char *state_name(int32_t state) noexcept {
     static const char *const names[] = {"disconnected", "connecting",    "connected", "authenticating",
                                         "authenticated", "reconnecting", "error"};
     return state >= 0 && state <= 6 ? names[state] : "unknown";
 }
+
+namespace {
 
 // The URL as connected, for stats: with the auth parameter tether adds, its value redacted.
 std::string shown_url(const config::Options &options) {
@@ -98,7 +98,7 @@ Session::~Session() = default;
 
 Error Session::connect() {
     if (running_.exchange(true)) {
-        return make_error(TETHER_E_BAD_STATE, "tether_client_connect: the client is already " +
+        return make_error(TETHER_E_BAD_STATE, std::string("tether_client_connect: the client is already ") +
                                                   state_name(state_.load()) +
                                                   " (close it first, or wait for its CLOSE event)");
     }
@@ -145,7 +145,7 @@ Error Session::send(int32_t type, const void *data, size_t size, uint64_t id) {
         std::lock_guard<std::mutex> lock(queue_mutex_);
         if (!options_.queue_while_offline && !ready_.load()) {
             return make_error(TETHER_E_NOT_CONNECTED,
-                              "tether_client_send: the client is " + state_name(state_.load()) +
+                              std::string("tether_client_send: the client is ") + state_name(state_.load()) +
                                   " and queueWhileOffline is false");
         }
         if (queue_.size() >= options_.max_queued_messages ||
@@ -207,7 +207,7 @@ void Session::buffered(uint64_t &messages, uint64_t &bytes) const {
 std::string Session::stats_json() const {
     uint64_t queued_messages = 0, queued_bytes = 0;
     buffered(queued_messages, queued_bytes);
-    std::string out = "{\"state\":\"" + state_name(state_.load()) + "\"";
+    std::string out = std::string("{\"state\":\"") + state_name(state_.load()) + "\"";
     out += ",\"messagesSent\":" + std::to_string(messages_sent_.load());
     out += ",\"messagesReceived\":" + std::to_string(messages_received_.load());
     out += ",\"bytesSent\":" + std::to_string(bytes_sent_.load());

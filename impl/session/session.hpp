@@ -29,6 +29,9 @@
 
 namespace tether::session {
 
+// The specification's name of a TETHER_STATE_* value ("authenticated"); "unknown" otherwise.
+const char *state_name(int32_t state) noexcept;
+
 class Session : public std::enable_shared_from_this<Session> {
 public:
     static Error create(std::shared_ptr<Session> &out, std::shared_ptr<runtime::Runtime> runtime,
