@@ -41,14 +41,14 @@ if [ "${TETHER_SKIP_SANITIZERS:-0}" != 1 ]; then
 
   section "ASan + UBSan build"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=address,undefined \
-        -DTETHER_BUILD_EXAMPLES=OFF >/dev/null
+        -DTETHER_BUILD_EXAMPLES=OFF -DTETHER_PREBUILT_TEST_SERVER="$TETHER_TEST_SERVER" >/dev/null
   cmake --build build-asan -j"$jobs"
   section "tests under ASan + UBSan"
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE "install|scale"
 
   section "TSan build"
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=thread \
-        -DTETHER_BUILD_EXAMPLES=OFF >/dev/null
+        -DTETHER_BUILD_EXAMPLES=OFF -DTETHER_PREBUILT_TEST_SERVER="$TETHER_TEST_SERVER" >/dev/null
   cmake --build build-tsan -j"$jobs" --target tether_client_tests
   section "C ABI tests under TSan"
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L client
