@@ -1,0 +1,71 @@
+//! Safe Rust bindings to **tether**, a resilient WebSocket client: reconnect with exponential
+//! backoff and full jitter, dead-peer detection with ping/pong, a bounded queue that holds
+//! messages while offline, four ways to authenticate, token refresh and TLS that verifies by
+//! default. The work happens in `libtether` (C++ behind a C ABI) on background I/O threads;
+//! this crate adds no dependencies of its own.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tether::{Client, Event, MessageFormat, Options};
+//!
+//! fn main() -> tether::Result<()> {
+//!     let mut options = Options::new();
+//!     options.url("ws://127.0.0.1:8080/echo")?.message_format(MessageFormat::Json)?;
+//!     let client = Client::new(&options)?;
+//!     client.connect()?;
+//!     client.send(r#"{"type":"chat","message":"Hello!"}"#)?; // queued until ready
+//!     while let Some(event) = client.recv_timeout(Duration::from_secs(5))? {
+//!         match event {
+//!             Event::Open { .. } => println!("Connected!"),
+//!             Event::Message(message) => {
+//!                 println!("Received: {}", message.text().unwrap_or("<binary>"));
+//!                 break;
+//!             }
+//!             Event::Reconnect { attempt, .. } => println!("Reconnecting... {attempt}"),
+//!             _ => {}
+//!         }
+//!     }
+//!     client.close(1000, "User logged out")?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Receiving events
+//! - **Poll mode** ([`Client::new`]): [`Client::recv`], [`Client::recv_timeout`],
+//!   [`Client::try_recv`], the blocking iterator [`Client::events`], or
+//!   `async` [`Client::next_event`], which works under any executor.
+//! - **Callback mode** ([`ClientBuilder::on_event`]): a `FnMut(Event) + Send + 'static` runs on
+//!   a library I/O thread for every event, in order, one at a time.
+//!
+//! # Threads and lifetimes
+//! [`Client`] is `Send + Sync`: every method may be called from any thread, including from its
+//! own event handler (dropping the client there is fine too). Dropping a client never blocks.
+//! The handler is released exactly once, after its last call.
+//!
+//! # Errors
+//! Every fallible call returns [`Error`]: a [`Status`] and the library's message, which names
+//! the option key, the part of the URL or the state at fault.
+//!
+//! # Linking
+//! `build.rs` finds `libtether` through `TETHER_LIB_DIR` (and optionally `TETHER_INCLUDE_DIR`) or
+//! `pkg-config --libs --cflags tether`.
+
+#![warn(missing_docs, rustdoc::broken_intra_doc_links)]
+
+mod client;
+mod error;
+mod event;
+mod message;
+mod options;
+mod runtime;
+mod stats;
+pub mod sys;
+mod text;
+
+pub use client::{Buffered, Client, ClientBuilder, Events};
+pub use error::{Error, Result, Status};
+pub use event::{Event, EventType, Message, MessageType, State};
+pub use message::{close_code_str, create_message, parse_message, version};
+pub use options::{AuthMethod, MessageFormat, Options};
+pub use runtime::Runtime;
+pub use stats::Stats;
