@@ -1,0 +1,370 @@
+package tether
+
+// This file is the only one that talks to C. Every call that can fail goes through a small C
+// helper that copies tether_last_error_message() before it returns: the message is
+// thread-local, and a goroutine may run on another OS thread by the time a second cgo call
+// would read it.
+
+/*
+#cgo pkg-config: tether
+#include <stdlib.h>
+#include <string.h>
+#include <tether.h>
+
+typedef struct {
+	tether_status status;
+	char *message; // malloc'ed copy of tether_last_error_message(), NULL on success
+} tg_result;
+
+static tg_result tg_check(tether_status status) {
+	tg_result r;
+	r.status = status;
+	r.message = NULL;
+	if (status != TETHER_OK) {
+		const char *m = tether_last_error_message();
+		size_t n = strlen(m);
+		r.message = (char *)malloc(n + 1);
+		if (r.message != NULL) memcpy(r.message, m, n + 1);
+	}
+	return r;
+}
+
+static tg_result tg_options_new(tether_options **out) { return tg_check(tether_options_new(out)); }
+
+static tg_result tg_options_set(tether_options *o, const char *key, const char *value) {
+	return tg_check(tether_options_set(o, key, value));
+}
+
+static tg_result tg_runtime_new(tether_runtime **out, int32_t threads) {
+	return tg_check(tether_runtime_new(out, threads));
+}
+
+static tg_result tg_client_new(tether_client **out, tether_runtime *rt, const tether_options *o) {
+	return tg_check(tether_client_new(out, rt, o, TETHER_MODE_POLL, NULL, NULL, NULL));
+}
+
+static tg_result tg_client_connect(tether_client *c) { return tg_check(tether_client_connect(c)); }
+
+static tg_result tg_client_send(tether_client *c, int32_t type, const void *data, size_t size,
+                                uint64_t id) {
+	return tg_check(tether_client_send(c, type, data, size, id));
+}
+
+static tg_result tg_client_send_string(tether_client *c, int32_t type, _GoString_ s, uint64_t id) {
+	return tg_check(tether_client_send(c, type, _GoStringPtr(s), _GoStringLen(s), id));
+}
+
+static tg_result tg_client_close(tether_client *c, int32_t code, const char *reason) {
+	return tg_check(tether_client_close(c, code, reason));
+}
+
+static tg_result tg_client_set_token(tether_client *c, const char *token) {
+	return tg_check(tether_client_set_token(c, token));
+}
+
+static tg_result tg_client_stats_json(char **out, const tether_client *c) {
+	return tg_check(tether_client_stats_json(out, c));
+}
+
+static tg_result tg_message_create(char **out, const char *type, const char *payload,
+                                   const char *id) {
+	return tg_check(tether_message_create(out, type, payload, id));
+}
+
+static tg_result tg_message_parse(char **out, const void *data, size_t size) {
+	return tg_check(tether_message_parse(out, data, size));
+}
+
+// A timeout is the common, quiet outcome of a poll: no message is copied for it.
+static tg_result tg_client_poll(tether_client *c, int32_t timeout_ms, tether_event **out) {
+	tether_status s = tether_client_poll(c, timeout_ms, out);
+	if (s == TETHER_E_TIMEOUT) {
+		tg_result r;
+		r.status = s;
+		r.message = NULL;
+		return r;
+	}
+	return tg_check(s);
+}
+
+// Every field of an event, read in one cgo call.
+typedef struct {
+	int32_t type;
+	int32_t message_type;
+	int32_t code;
+	int32_t was_clean;
+	int32_t status;
+	int32_t state;
+	int32_t previous_state;
+	int32_t attempt;
+	int64_t delay_ms;
+	uint64_t id;
+	const uint8_t *data;
+	size_t size;
+	const char *text;
+} tg_event_fields;
+
+static void tg_event_read(const tether_event *ev, tg_event_fields *f) {
+	f->type = tether_event_type(ev);
+	f->message_type = tether_event_message_type(ev);
+	f->code = tether_event_code(ev);
+	f->was_clean = tether_event_was_clean(ev);
+	f->status = tether_event_status(ev);
+	f->state = tether_event_state(ev);
+	f->previous_state = tether_event_previous_state(ev);
+	f->attempt = tether_event_attempt(ev);
+	f->delay_ms = tether_event_delay_ms(ev);
+	f->id = tether_event_id(ev);
+	f->size = 0;
+	f->data = tether_event_data(ev, &f->size);
+	f->text = tether_event_text(ev);
+}
+*/
+import "C"
+
+import (
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// result turns a helper's tg_result into a Go error, freeing the copied message.
+func result(r C.tg_result) error {
+	if r.status == C.TETHER_OK {
+		return nil
+	}
+	var msg string
+	if r.message != nil {
+		msg = C.GoString(r.message)
+		C.free(unsafe.Pointer(r.message))
+	}
+	return &Error{Status: Status(r.status), Message: msg}
+}
+
+// cString copies s for C. C strings end at the first NUL, so a Go string holding one would be
+// cut short silently; it is refused instead.
+func cString(what, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, &Error{Status: StatusInvalidArgument, Message: what + ": must not contain a NUL byte"}
+	}
+	return C.CString(s), nil
+}
+
+// takeCString copies text that the library allocated for us and releases it with tether_free.
+func takeCString(p *C.char) string {
+	s := C.GoString(p)
+	C.tether_free(unsafe.Pointer(p))
+	return s
+}
+
+// Version returns the run-time version of libtether, "MAJOR.MINOR.PATCH".
+func Version() string { return C.GoString(C.tether_version()) }
+
+// CloseCodeString returns the meaning of a WebSocket close code as the specification's table
+// gives it: "Normal closure" for 1000, "Application-defined" for 4000-4999, and so on.
+func CloseCodeString(code int) string {
+	if code < -1<<31 || code > 1<<31-1 {
+		return C.GoString(C.tether_close_code_str(-1))
+	}
+	return C.GoString(C.tether_close_code_str(C.int32_t(code)))
+}
+
+func statusText(s Status) string { return C.GoString(C.tether_status_str(C.tether_status(s))) }
+func statusName(s Status) string { return C.GoString(C.tether_status_name(C.tether_status(s))) }
+func stateText(s State) string   { return C.GoString(C.tether_state_str(C.int32_t(s))) }
+func eventTypeText(t EventType) string {
+	return C.GoString(C.tether_event_type_str(C.int32_t(t)))
+}
+
+// The rest of the package uses these handle types and never names a C type itself.
+type (
+	nativeOptions struct{ p *C.tether_options }
+	nativeRuntime struct{ p *C.tether_runtime }
+	nativeClient  struct{ p *C.tether_client }
+)
+
+func newNativeOptions() (nativeOptions, error) {
+	var p *C.tether_options
+	if err := result(C.tg_options_new(&p)); err != nil {
+		return nativeOptions{}, err
+	}
+	return nativeOptions{p}, nil
+}
+
+func (o nativeOptions) set(key, value string) error {
+	ck, err := cString("option key", key)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(ck))
+	cv, err := cString("option "+key, value)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(cv))
+	return result(C.tg_options_set(o.p, ck, cv))
+}
+
+func (o nativeOptions) destroy() { C.tether_options_destroy(o.p) }
+
+func newNativeRuntime(threads int) (nativeRuntime, error) {
+	if threads < 1 || threads > 64 {
+		return nativeRuntime{}, &Error{Status: StatusInvalidArgument,
+			Message: "threads must be from 1 to 64"}
+	}
+	var p *C.tether_runtime
+	if err := result(C.tg_runtime_new(&p, C.int32_t(threads))); err != nil {
+		return nativeRuntime{}, err
+	}
+	return nativeRuntime{p}, nil
+}
+
+func (r nativeRuntime) destroy() { C.tether_runtime_destroy(r.p) }
+
+func newNativeClient(rt nativeRuntime, o nativeOptions) (nativeClient, error) {
+	var p *C.tether_client
+	if err := result(C.tg_client_new(&p, rt.p, o.p)); err != nil {
+		return nativeClient{}, err
+	}
+	return nativeClient{p}, nil
+}
+
+func (c nativeClient) destroy() { C.tether_client_destroy(c.p) }
+
+func (c nativeClient) connect() error { return result(C.tg_client_connect(c.p)) }
+
+func (c nativeClient) send(t MessageType, data []byte, id uint64) error {
+	var p unsafe.Pointer
+	if len(data) > 0 {
+		// The library copies the payload before it returns, and a byte slice holds no Go
+		// pointers, so passing Go memory is within cgo's rules.
+		p = unsafe.Pointer(&data[0])
+	}
+	return result(C.tg_client_send(c.p, C.int32_t(t), p, C.size_t(len(data)), C.uint64_t(id)))
+}
+
+func (c nativeClient) sendString(t MessageType, s string, id uint64) error {
+	return result(C.tg_client_send_string(c.p, C.int32_t(t), s, C.uint64_t(id)))
+}
+
+func (c nativeClient) close(code int, reason string) error {
+	if code < 0 || code > 65535 {
+		return &Error{Status: StatusInvalidArgument, Message: "close code out of range"}
+	}
+	cr, err := cString("close reason", reason)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(cr))
+	return result(C.tg_client_close(c.p, C.int32_t(code), cr))
+}
+
+func (c nativeClient) setToken(token string) error {
+	ct, err := cString("token", token)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(ct))
+	return result(C.tg_client_set_token(c.p, ct))
+}
+
+func (c nativeClient) state() State {
+	var s C.int32_t
+	if C.tether_client_state(&s, c.p) != C.TETHER_OK {
+		return StateDisconnected
+	}
+	return State(s)
+}
+
+func (c nativeClient) buffered() (messages, bytes uint64) {
+	var m, b C.uint64_t
+	if C.tether_client_buffered(&m, &b, c.p) != C.TETHER_OK {
+		return 0, 0
+	}
+	return uint64(m), uint64(b)
+}
+
+func (c nativeClient) statsJSON() (string, error) {
+	var out *C.char
+	if err := result(C.tg_client_stats_json(&out, c.p)); err != nil {
+		return "", err
+	}
+	return takeCString(out), nil
+}
+
+// poll waits up to timeoutMs for the next event. ok is false when none came in time.
+func (c nativeClient) poll(timeoutMs int) (ev Event, ok bool, err error) {
+	var p *C.tether_event
+	r := C.tg_client_poll(c.p, C.int32_t(timeoutMs), &p)
+	if r.status == C.TETHER_E_TIMEOUT {
+		return Event{}, false, nil
+	}
+	if err := result(r); err != nil {
+		return Event{}, false, err
+	}
+	defer C.tether_event_destroy(p)
+	var f C.tg_event_fields
+	C.tg_event_read(p, &f)
+	ev = Event{
+		Type:          EventType(f._type),
+		MessageType:   MessageType(f.message_type),
+		Text:          C.GoString(f.text),
+		Code:          int(f.code),
+		WasClean:      f.was_clean != 0,
+		State:         State(f.state),
+		PreviousState: State(f.previous_state),
+		Attempt:       int(f.attempt),
+		Delay:         time.Duration(f.delay_ms) * time.Millisecond,
+		ID:            uint64(f.id),
+	}
+	if f.status != C.TETHER_OK {
+		ev.Err = &Error{Status: Status(f.status)}
+		if ev.Type == EventError || ev.Type == EventSendFailed {
+			ev.Err.Message = ev.Text // for a CLOSE the text is the peer's reason, not an error message
+		}
+	}
+	if f.data != nil {
+		ev.Data = make([]byte, int(f.size))
+		copy(ev.Data, unsafe.Slice((*byte)(unsafe.Pointer(f.data)), int(f.size)))
+	}
+	return ev, true, nil
+}
+
+// messageCreate wraps tether_message_create; payload and id may be nil (omitted / null).
+func messageCreate(typ string, payload, id *string) (string, error) {
+	ct, err := cString("message type", typ)
+	if err != nil {
+		return "", err
+	}
+	defer C.free(unsafe.Pointer(ct))
+	var cp, ci *C.char
+	if payload != nil {
+		if cp, err = cString("payload", *payload); err != nil {
+			return "", err
+		}
+		defer C.free(unsafe.Pointer(cp))
+	}
+	if id != nil {
+		if ci, err = cString("message id", *id); err != nil {
+			return "", err
+		}
+		defer C.free(unsafe.Pointer(ci))
+	}
+	var out *C.char
+	if err := result(C.tg_message_create(&out, ct, cp, ci)); err != nil {
+		return "", err
+	}
+	return takeCString(out), nil
+}
+
+func messageParse(data []byte) (string, error) {
+	if len(data) == 0 {
+		data = []byte{0}[:0:1] // a valid pointer for an empty input
+	}
+	p := unsafe.Pointer(&data[:1][0])
+	var out *C.char
+	if err := result(C.tg_message_parse(&out, p, C.size_t(len(data)))); err != nil {
+		return "", err
+	}
+	return takeCString(out), nil
+}

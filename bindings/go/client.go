@@ -1,0 +1,467 @@
+package tether
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// pollTimeoutMs bounds each wait of the poller inside the library, and so how long it takes the
+// poller to notice that it must stop.
+const pollTimeoutMs = 100
+
+// Client is one resilient WebSocket connection. All its methods are safe for concurrent use.
+//
+// Events arrive in order on the channel that Events returns, fed by one goroutine that polls
+// the library's event queue. Close the client with Close, which stops that goroutine. A Client
+// that the program drops without Close is destroyed by a finalizer as a safety net: keep the
+// *Client reachable for as long as you read its events.
+type Client struct {
+	*client // the state lives in an inner struct that the poller may hold without keeping the Client reachable
+}
+
+type client struct {
+	mu     sync.RWMutex // read-held by every call into the library, write-held to destroy the handle
+	native nativeClient // zero once destroyed
+
+	events   chan Event
+	stop     chan struct{} // closed to ask the poller to finish
+	stopOnce sync.Once
+	done     chan struct{} // closed once the poller has destroyed the handle and closed events
+
+	// While Dial or Close waits, nobody may be reading events: the poller then keeps what it
+	// cannot deliver instead of waiting for a reader, so that it sees the outcome.
+	dialing        atomic.Bool
+	dialResult     chan error // receives the outcome of the connect that Dial waits for
+	closeRequested atomic.Bool
+	closing        chan struct{} // closed once a close was accepted: wakes a poller waiting for a reader
+	closed         chan struct{} // closed when, after Close, the client reached disconnected or error
+	closedOnce     sync.Once
+
+	closeMu   sync.Mutex // serialises Close
+	closeDone bool
+	closeWait time.Duration
+}
+
+// New makes a client from opts without connecting it; call Connect to start, then read Events.
+// Most programs use Dial instead.
+func New(opts Options) (*Client, error) {
+	settings, err := opts.settings()
+	if err != nil {
+		return nil, err
+	}
+	no, err := newNativeOptions()
+	if err != nil {
+		return nil, err
+	}
+	defer no.destroy()
+	for _, s := range settings {
+		if err := no.set(s.key, s.value); err != nil {
+			return nil, err
+		}
+	}
+	var nc nativeClient
+	err = opts.Runtime.withNative(func(rt nativeRuntime) error {
+		var err error
+		nc, err = newNativeClient(rt, no)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	buffer := opts.EventBuffer
+	if buffer <= 0 {
+		buffer = DefaultEventBuffer
+	}
+	inner := &client{
+		native:     nc,
+		events:     make(chan Event, buffer),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+		dialResult: make(chan error, 1),
+		closing:    make(chan struct{}),
+		closed:     make(chan struct{}),
+		closeWait:  opts.closeWait(),
+	}
+	go inner.run()
+	c := &Client{inner}
+	runtime.SetFinalizer(c, func(c *Client) { c.client.shutdown() })
+	return c, nil
+}
+
+// Dial makes a client for url with the given options, connects it and waits until it is ready
+// (authenticated): then it returns the client, whose Events channel holds everything that
+// happened so far. Failed attempts are retried as the reconnect options say; Dial fails when the
+// client gives up (the error is the last failure, e.g. ErrAuth or ErrConnect) or when ctx ends
+// (the error wraps ctx.Err()). A client that Dial does not return is already released.
+func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
+	o := Options{URL: url}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("tether: dial: %w", err)
+	}
+	c, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	c.dialing.Store(true)
+	if err := c.Connect(); err != nil {
+		c.release()
+		return nil, err
+	}
+	select {
+	case err = <-c.dialResult:
+	case <-ctx.Done():
+		err = fmt.Errorf("tether: dial: %w", ctx.Err())
+	}
+	if err != nil {
+		c.release()
+		return nil, err
+	}
+	c.dialing.Store(false)
+	return c, nil
+}
+
+// Connect starts connecting a client made with New. It returns at once; events report the
+// progress. After a close that ended in StateDisconnected or StateError it starts over.
+func (c *client) Connect() error {
+	return c.withNative(func(n nativeClient) error { return n.connect() })
+}
+
+// Events returns the channel of the client's events, in order. It is closed once Close has
+// finished. Read it steadily: when it is full the client stops reading from the socket
+// (Options.EventBuffer and Options.MaxPollQueue set how much waits).
+func (c *client) Events() <-chan Event { return c.events }
+
+// Send queues data as one message, text or binary as Options.MessageFormat says (with FormatJSON
+// it must be JSON). It never blocks: a full queue is ErrQueueFull. Messages sent while the
+// client is not ready are sent in order once it is, unless queueing offline is turned off.
+func (c *client) Send(data []byte) error { return c.SendWithID(MessageDefault, data, 0) }
+
+// SendText queues text (which must be UTF-8) as one text message.
+func (c *client) SendText(text string) error {
+	return c.withNative(func(n nativeClient) error { return n.sendString(MessageText, text, 0) })
+}
+
+// SendBinary queues data as one binary message.
+func (c *client) SendBinary(data []byte) error { return c.SendWithID(MessageBinary, data, 0) }
+
+// SendJSON encodes v with encoding/json and queues it as one text message.
+func (c *client) SendJSON(v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.SendWithID(MessageText, data, 0)
+}
+
+// SendWithID queues one message of type t. A non-zero id comes back in an EventSent once the
+// message is written to the socket, or in an EventSendFailed if it never will be.
+func (c *client) SendWithID(t MessageType, data []byte, id uint64) error {
+	return c.withNative(func(n nativeClient) error { return n.send(t, data, id) })
+}
+
+// SetToken replaces the token that the next (re)connect presents; "" clears it. The
+// EventReconnect event is the moment to call it: the attempt that event announces uses the new
+// token. The current connection is not touched.
+func (c *client) SetToken(token string) error {
+	return c.withNative(func(n nativeClient) error { return n.setToken(token) })
+}
+
+// State returns the current connection state (StateDisconnected once closed).
+func (c *client) State() State {
+	s := StateDisconnected
+	_ = c.withNative(func(n nativeClient) error { s = n.state(); return nil })
+	return s
+}
+
+// Buffered returns what waits in the outgoing queue, in messages and bytes (the specification's
+// bufferedAmount); zero once closed.
+func (c *client) Buffered() (messages, bytes uint64) {
+	_ = c.withNative(func(n nativeClient) error { messages, bytes = n.buffered(); return nil })
+	return messages, bytes
+}
+
+// Stats is a snapshot of a client's counters.
+type Stats struct {
+	State            State
+	MessagesSent     uint64
+	MessagesReceived uint64
+	BytesSent        uint64
+	BytesReceived    uint64
+	Reconnects       uint64
+	Latency          time.Duration // the last ping round trip; negative before the first pong
+	QueuedMessages   uint64
+	QueuedBytes      uint64
+	URL              string // with any token replaced by "***"
+}
+
+// Stats returns a snapshot of the client's counters.
+func (c *client) Stats() (Stats, error) {
+	var text string
+	err := c.withNative(func(n nativeClient) error {
+		var err error
+		text, err = n.statsJSON()
+		return err
+	})
+	if err != nil {
+		return Stats{}, err
+	}
+	var raw struct {
+		State            string `json:"state"`
+		MessagesSent     uint64 `json:"messagesSent"`
+		MessagesReceived uint64 `json:"messagesReceived"`
+		BytesSent        uint64 `json:"bytesSent"`
+		BytesReceived    uint64 `json:"bytesReceived"`
+		Reconnects       uint64 `json:"reconnects"`
+		LatencyMs        int64  `json:"latencyMs"`
+		QueuedMessages   uint64 `json:"queuedMessages"`
+		QueuedBytes      uint64 `json:"queuedBytes"`
+		URL              string `json:"url"`
+	}
+	if err := json.Unmarshal([]byte(text), &raw); err != nil {
+		return Stats{}, &Error{Status: StatusInternal, Message: "stats: " + err.Error()}
+	}
+	s := Stats{
+		State:            parseState(raw.State),
+		MessagesSent:     raw.MessagesSent,
+		MessagesReceived: raw.MessagesReceived,
+		BytesSent:        raw.BytesSent,
+		BytesReceived:    raw.BytesReceived,
+		Reconnects:       raw.Reconnects,
+		Latency:          time.Duration(raw.LatencyMs) * time.Millisecond,
+		QueuedMessages:   raw.QueuedMessages,
+		QueuedBytes:      raw.QueuedBytes,
+		URL:              raw.URL,
+	}
+	return s, nil
+}
+
+func parseState(name string) State {
+	for s := StateDisconnected; s <= StateError; s++ {
+		if s.String() == name {
+			return s
+		}
+	}
+	return StateDisconnected
+}
+
+// Close closes the client gracefully with code 1000; see CloseWith.
+func (c *client) Close(ctx context.Context) error { return c.CloseWith(ctx, 1000, "") }
+
+// CloseWith closes the client gracefully: messages already queued are sent, then a close frame
+// with code (1000 or 3000-4999) and reason (at most 123 bytes of UTF-8), and it waits for the
+// close to finish (the library bounds that by Options.CloseTimeout) or for ctx to end. Then it
+// stops the poller, releases the client and closes the Events channel, whatever happened: the
+// result is nil, or ctx's error when ctx ended first. Invalid arguments change nothing and are
+// reported as ErrInvalidArgument or ErrInvalidUTF8. Closing a closed client does nothing.
+func (c *client) CloseWith(ctx context.Context, code int, reason string) error {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.closeDone {
+		return nil
+	}
+	// The flag goes up before the state is read: a terminal STATE event that the poller took
+	// before it is already visible in that state, and one after it signals c.closed.
+	c.closeRequested.Store(true)
+	state := c.State()
+	if err := c.withNative(func(n nativeClient) error { return n.close(code, reason) }); err != nil {
+		c.closeRequested.Store(false)
+		return err
+	}
+	close(c.closing)
+	var waitErr error
+	if state != StateDisconnected && state != StateError {
+		timer := time.NewTimer(c.closeWait)
+		defer timer.Stop()
+		select {
+		case <-c.closed:
+		case <-ctx.Done():
+			waitErr = ctx.Err()
+		case <-timer.C:
+			waitErr = &Error{Status: StatusTimeout, Message: "the close did not finish within closeTimeout"}
+		}
+	}
+	c.release()
+	c.closeDone = true
+	return waitErr
+}
+
+// release stops the poller and waits until it has destroyed the handle.
+func (c *client) release() {
+	c.shutdown()
+	<-c.done
+}
+
+// shutdown asks the poller to finish without waiting; the finalizer's path.
+func (c *client) shutdown() { c.stopOnce.Do(func() { close(c.stop) }) }
+
+// withNative runs f with the handle, which cannot be destroyed meanwhile.
+func (c *client) withNative(f func(nativeClient) error) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.native.p == nil {
+		return &Error{Status: StatusClosed, Message: "the client is closed"}
+	}
+	return f(c.native)
+}
+
+// outcome is what the poller has learnt so far about how a connect went.
+type outcome struct {
+	reported bool
+	lastErr  *Error
+	close    *Event
+}
+
+// run is the poller goroutine: it moves events from the library's queue to c.events, in order.
+func (c *client) run() {
+	var backlog []Event
+	var dial outcome
+	defer func() { c.finish(backlog) }()
+	for {
+		var stopped bool
+		if backlog, stopped = c.deliver(backlog); stopped {
+			return
+		}
+		var ev Event
+		var ok bool
+		err := c.withNative(func(n nativeClient) error {
+			var err error
+			ev, ok, err = n.poll(pollTimeoutMs)
+			return err
+		})
+		if err != nil {
+			// Only a bug can bring us here; report it once and stop rather than spin.
+			backlog = append(backlog, Event{Type: EventError, Text: err.Error(), Err: asError(err)})
+			return
+		}
+		if ok {
+			c.observe(ev, &dial)
+			backlog = append(backlog, ev)
+		}
+	}
+}
+
+// deliver hands waiting events to the reader. It blocks only when the program may be reading
+// (neither Dial nor Close is waiting); stopped is true when the poller must finish.
+func (c *client) deliver(backlog []Event) (rest []Event, stopped bool) {
+	for len(backlog) > 0 {
+		if c.dialing.Load() || c.closeRequested.Load() {
+			select {
+			case c.events <- backlog[0]:
+				backlog = backlog[1:]
+				continue
+			case <-c.stop:
+				return backlog, true
+			default:
+				return backlog, false
+			}
+		}
+		select {
+		case c.events <- backlog[0]:
+			backlog = backlog[1:]
+		case <-c.closing: // from now on, deliver without waiting
+		case <-c.stop:
+			return backlog, true
+		}
+	}
+	select {
+	case <-c.stop:
+		return nil, true
+	default:
+		return nil, false
+	}
+}
+
+// observe notes what Dial and Close wait for.
+func (c *client) observe(ev Event, dial *outcome) {
+	switch ev.Type {
+	case EventError:
+		dial.lastErr = ev.Err
+	case EventClose:
+		closeEv := ev
+		dial.close = &closeEv
+	case EventOpen:
+		if c.dialing.Load() && !dial.reported {
+			dial.reported = true
+			c.dialResult <- nil
+		}
+	case EventState:
+		if ev.State != StateDisconnected && ev.State != StateError {
+			return
+		}
+		if c.dialing.Load() && !dial.reported {
+			dial.reported = true
+			c.dialResult <- dial.failure()
+		}
+		if c.closeRequested.Load() {
+			c.closedOnce.Do(func() { close(c.closed) })
+		}
+	}
+}
+
+func (o *outcome) failure() error {
+	if o.lastErr != nil {
+		return o.lastErr
+	}
+	if o.close != nil && o.close.Err != nil {
+		return o.close.Err
+	}
+	if o.close != nil {
+		return &Error{Status: StatusClosed, Message: fmt.Sprintf(
+			"the server closed the connection before it was ready: code %d (%s) reason %q",
+			o.close.Code, CloseCodeString(o.close.Code), o.close.Text)}
+	}
+	return &Error{Status: StatusClosed, Message: "the connection ended before it was ready"}
+}
+
+// finish runs when the poller stops: what is still queued is handed over if the reader has room
+// (the last CLOSE and STATE events, typically), then the handle is destroyed and events closed.
+func (c *client) finish(backlog []Event) {
+	delivered := true
+	offer := func(ev Event) {
+		if !delivered {
+			return
+		}
+		select {
+		case c.events <- ev:
+		default:
+			delivered = false // drop the rest rather than deliver out of order
+		}
+	}
+	for _, ev := range backlog {
+		offer(ev)
+	}
+	for delivered {
+		var ev Event
+		var ok bool
+		err := c.withNative(func(n nativeClient) error {
+			var err error
+			ev, ok, err = n.poll(0)
+			return err
+		})
+		if err != nil || !ok {
+			break
+		}
+		offer(ev)
+	}
+	c.mu.Lock()
+	c.native.destroy()
+	c.native = nativeClient{}
+	c.mu.Unlock()
+	close(c.events)
+	close(c.done)
+}
+
+func asError(err error) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	return &Error{Status: StatusInternal, Message: err.Error()}
+}

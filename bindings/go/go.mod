@@ -1,0 +1,3 @@
+module github.com/tether-ws/tether/bindings/go
+
+go 1.19

@@ -1,0 +1,319 @@
+package tether
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AuthMethod is how the client presents Options.AuthToken (the "authMethod" option).
+type AuthMethod string
+
+// Authentication methods.
+const (
+	AuthNone         AuthMethod = "none"          // no authentication (the default)
+	AuthQueryParam   AuthMethod = "query-param"   // token added to the URL as TokenParamName=token
+	AuthFirstMessage AuthMethod = "first-message" // token sent in the first message
+	AuthSubprotocol  AuthMethod = "subprotocol"   // token offered in Sec-WebSocket-Protocol
+)
+
+// MessageFormat is what messages are (the "messageFormat" option).
+type MessageFormat string
+
+// Message formats.
+const (
+	FormatJSON   MessageFormat = "json"   // text frames that must hold JSON (the default)
+	FormatText   MessageFormat = "text"   // UTF-8 text frames
+	FormatBinary MessageFormat = "binary" // binary frames
+)
+
+// UnlimitedReconnects is the Options.MaxReconnectAttempts value that never gives up.
+const UnlimitedReconnects = -1
+
+// DefaultEventBuffer is the capacity of Client.Events when Options.EventBuffer is zero.
+const DefaultEventBuffer = 256
+
+// Options configures a client. The zero value of every field means the library's default, so
+// only what differs needs setting; the key each field sets is named in its comment, and
+// README.md of the C library lists the defaults. Values are checked when the client is made,
+// and an error names the key.
+//
+// Keys that have no field (ones added to the library later, for instance) can be set with Set.
+type Options struct {
+	URL           string        // "url": ws:// or wss:// endpoint. Required.
+	AuthMethod    AuthMethod    // "authMethod"
+	MessageFormat MessageFormat // "messageFormat"
+
+	AuthToken           string        // "authToken": secret, never shown in errors, events or stats
+	TokenParamName      string        // "tokenParamName": query parameter for AuthQueryParam
+	AuthMessageType     string        // "authMessageType": {{type}} in the auth template
+	AuthMessageTemplate string        // "authMessageTemplate": first message for AuthFirstMessage
+	AuthSuccessType     string        // "authSuccessType": reply type that confirms first-message auth
+	AuthTimeout         time.Duration // "authTimeout"
+	Subprotocols        []string      // "subprotocols": offered in Sec-WebSocket-Protocol
+
+	// "pingInterval": time between keep-alive pings. Negative turns keep-alive off.
+	PingInterval time.Duration
+	PongTimeout  time.Duration // "pongTimeout": no pong in time means the peer is dead
+
+	DisableAutoReconnect bool // "autoReconnect" false: never reconnect after a close
+	// "maxReconnectAttempts": consecutive failed attempts before giving up;
+	// UnlimitedReconnects (any negative value) never gives up.
+	MaxReconnectAttempts int
+	ReconnectDelay       time.Duration // "reconnectDelay": base of the exponential backoff
+	MaxReconnectDelay    time.Duration // "maxReconnectDelay": cap of the backoff
+
+	ConnectTimeout   time.Duration // "connectTimeout": DNS + TCP (+ proxy)
+	HandshakeTimeout time.Duration // "handshakeTimeout": TLS + WebSocket handshake
+	CloseTimeout     time.Duration // "closeTimeout": a close always ends within it
+
+	MaxMessageSize      int64 // "maxMessageSize": bytes, incoming and outgoing
+	DisableOfflineQueue bool  // "queueWhileOffline" false: sends while not ready fail with ErrNotConnected
+	MaxQueuedMessages   int   // "maxQueuedMessages": outgoing queue bound in messages
+	MaxQueuedBytes      int64 // "maxQueuedBytes": outgoing queue bound in bytes
+	MaxPollQueue        int   // "maxPollQueue": reading pauses while this many events wait
+
+	Headers           map[string]string // "headers": extra upgrade request headers
+	UserAgent         string            // "userAgent"
+	PerMessageDeflate bool              // "perMessageDeflate": offer compression
+	Proxy             string            // "proxy": http://[user:password@]host[:port]
+
+	CAFile                string // "caFile": PEM CAs to trust instead of the system store
+	ClientCertFile        string // "clientCertFile": client certificate for mutual TLS
+	ClientKeyFile         string // "clientKeyFile": its private key
+	InsecureSkipTLSVerify bool   // "insecureSkipTlsVerify": DANGEROUS, no certificate check
+
+	// EventBuffer is the capacity of the Events channel (Go only; DefaultEventBuffer when zero).
+	// When the channel is full the poller waits, the library's event queue fills up to
+	// MaxPollQueue, and then the client stops reading from the socket: backpressure.
+	EventBuffer int
+
+	// Runtime is the set of I/O threads that serves the client; nil uses the library's shared
+	// default runtime with one thread.
+	Runtime *Runtime
+
+	extra []setting
+}
+
+type setting struct{ key, value string }
+
+// Set sets any option by its key and text form, as tether_options_set does: booleans are
+// "true"/"false", numbers are decimal integers (milliseconds for times), "headers" is a JSON
+// object. It is applied after the typed fields, so it wins over them; a later Set of the same key
+// wins over an earlier one. The key and value are checked when the client is made.
+func (o *Options) Set(key, value string) {
+	o.extra = append(o.extra, setting{key, value})
+}
+
+// settings lists the options in text form, in a fixed order, leaving out zero fields.
+func (o *Options) settings() ([]setting, error) {
+	var out []setting
+	add := func(key, value string) { out = append(out, setting{key, value}) }
+	text := func(key, value string) {
+		if value != "" {
+			add(key, value)
+		}
+	}
+	millis := func(key string, d time.Duration) {
+		if d != 0 {
+			add(key, strconv.FormatInt(durationMillis(d), 10))
+		}
+	}
+	number := func(key string, n int64) {
+		if n != 0 {
+			add(key, strconv.FormatInt(n, 10))
+		}
+	}
+	text("url", o.URL)
+	text("authMethod", string(o.AuthMethod))
+	text("messageFormat", string(o.MessageFormat))
+	text("authToken", o.AuthToken)
+	text("tokenParamName", o.TokenParamName)
+	text("authMessageType", o.AuthMessageType)
+	text("authMessageTemplate", o.AuthMessageTemplate)
+	text("authSuccessType", o.AuthSuccessType)
+	millis("authTimeout", o.AuthTimeout)
+	text("subprotocols", strings.Join(o.Subprotocols, ","))
+	switch {
+	case o.PingInterval < 0:
+		add("pingInterval", "0")
+	default:
+		millis("pingInterval", o.PingInterval)
+	}
+	millis("pongTimeout", o.PongTimeout)
+	if o.DisableAutoReconnect {
+		add("autoReconnect", "false")
+	}
+	switch {
+	case o.MaxReconnectAttempts < 0:
+		add("maxReconnectAttempts", "0")
+	default:
+		number("maxReconnectAttempts", int64(o.MaxReconnectAttempts))
+	}
+	millis("reconnectDelay", o.ReconnectDelay)
+	millis("maxReconnectDelay", o.MaxReconnectDelay)
+	millis("connectTimeout", o.ConnectTimeout)
+	millis("handshakeTimeout", o.HandshakeTimeout)
+	millis("closeTimeout", o.CloseTimeout)
+	number("maxMessageSize", o.MaxMessageSize)
+	if o.DisableOfflineQueue {
+		add("queueWhileOffline", "false")
+	}
+	number("maxQueuedMessages", int64(o.MaxQueuedMessages))
+	number("maxQueuedBytes", o.MaxQueuedBytes)
+	number("maxPollQueue", int64(o.MaxPollQueue))
+	if len(o.Headers) > 0 {
+		h, err := json.Marshal(o.Headers)
+		if err != nil {
+			return nil, &Error{Status: StatusBadOptionValue, Message: "headers: " + err.Error()}
+		}
+		add("headers", string(h))
+	}
+	text("userAgent", o.UserAgent)
+	if o.PerMessageDeflate {
+		add("perMessageDeflate", "true")
+	}
+	text("proxy", o.Proxy)
+	text("caFile", o.CAFile)
+	text("clientCertFile", o.ClientCertFile)
+	text("clientKeyFile", o.ClientKeyFile)
+	if o.InsecureSkipTLSVerify {
+		add("insecureSkipTlsVerify", "true")
+	}
+	return append(out, o.extra...), nil
+}
+
+// durationMillis rounds up, so that a positive duration never becomes 0 ms (which means "off"
+// or is out of range for the library); negative durations pass through for the library to refuse.
+func durationMillis(d time.Duration) int64 {
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond > 0 {
+		ms++
+	}
+	return ms
+}
+
+// closeWait is how long Close waits for the CLOSE event at most, whatever its context says:
+// the library promises it within closeTimeout, and the margin covers a loaded machine.
+func (o *Options) closeWait() time.Duration {
+	timeout := 5 * time.Second // the library's default closeTimeout
+	if o.CloseTimeout > 0 {
+		timeout = o.CloseTimeout
+	}
+	for _, s := range o.extra {
+		if s.key == "closeTimeout" {
+			if ms, err := strconv.ParseInt(s.value, 10, 64); err == nil && ms > 0 {
+				timeout = time.Duration(ms) * time.Millisecond
+			}
+		}
+	}
+	return timeout + 2*time.Second
+}
+
+// Option changes Options; Dial takes any number of them.
+type Option func(*Options)
+
+// WithOption sets any option by key and text form; see Options.Set.
+func WithOption(key, value string) Option { return func(o *Options) { o.Set(key, value) } }
+
+// WithMessageFormat sets "messageFormat".
+func WithMessageFormat(f MessageFormat) Option { return func(o *Options) { o.MessageFormat = f } }
+
+// WithAuth sets "authMethod" and "authToken".
+func WithAuth(method AuthMethod, token string) Option {
+	return func(o *Options) { o.AuthMethod, o.AuthToken = method, token }
+}
+
+// WithTokenParamName sets "tokenParamName", the query parameter of AuthQueryParam.
+func WithTokenParamName(name string) Option { return func(o *Options) { o.TokenParamName = name } }
+
+// WithAuthMessage sets the first-message auth: "authMessageType", "authMessageTemplate" (empty
+// keeps the default template) and "authSuccessType" (empty: ready once the message is sent).
+func WithAuthMessage(messageType, template, successType string) Option {
+	return func(o *Options) {
+		o.AuthMessageType, o.AuthMessageTemplate, o.AuthSuccessType = messageType, template, successType
+	}
+}
+
+// WithAuthTimeout sets "authTimeout".
+func WithAuthTimeout(d time.Duration) Option { return func(o *Options) { o.AuthTimeout = d } }
+
+// WithSubprotocols sets "subprotocols".
+func WithSubprotocols(names ...string) Option {
+	return func(o *Options) { o.Subprotocols = append([]string(nil), names...) }
+}
+
+// WithKeepAlive sets "pingInterval" and "pongTimeout"; a negative interval turns keep-alive off.
+func WithKeepAlive(pingInterval, pongTimeout time.Duration) Option {
+	return func(o *Options) { o.PingInterval, o.PongTimeout = pingInterval, pongTimeout }
+}
+
+// WithAutoReconnect sets "autoReconnect".
+func WithAutoReconnect(on bool) Option { return func(o *Options) { o.DisableAutoReconnect = !on } }
+
+// WithReconnect sets "maxReconnectAttempts" (UnlimitedReconnects never gives up),
+// "reconnectDelay" and "maxReconnectDelay"; zero values keep the defaults.
+func WithReconnect(maxAttempts int, delay, maxDelay time.Duration) Option {
+	return func(o *Options) {
+		o.MaxReconnectAttempts, o.ReconnectDelay, o.MaxReconnectDelay = maxAttempts, delay, maxDelay
+	}
+}
+
+// WithTimeouts sets "connectTimeout", "handshakeTimeout" and "closeTimeout"; zero values keep
+// the defaults.
+func WithTimeouts(connect, handshake, close time.Duration) Option {
+	return func(o *Options) { o.ConnectTimeout, o.HandshakeTimeout, o.CloseTimeout = connect, handshake, close }
+}
+
+// WithMaxMessageSize sets "maxMessageSize" in bytes.
+func WithMaxMessageSize(n int64) Option { return func(o *Options) { o.MaxMessageSize = n } }
+
+// WithQueueWhileOffline sets "queueWhileOffline".
+func WithQueueWhileOffline(on bool) Option { return func(o *Options) { o.DisableOfflineQueue = !on } }
+
+// WithQueueLimits sets "maxQueuedMessages" and "maxQueuedBytes"; zero values keep the defaults.
+func WithQueueLimits(messages int, bytes int64) Option {
+	return func(o *Options) { o.MaxQueuedMessages, o.MaxQueuedBytes = messages, bytes }
+}
+
+// WithMaxPollQueue sets "maxPollQueue".
+func WithMaxPollQueue(n int) Option { return func(o *Options) { o.MaxPollQueue = n } }
+
+// WithHeaders sets "headers", extra upgrade request headers.
+func WithHeaders(h map[string]string) Option {
+	return func(o *Options) {
+		o.Headers = make(map[string]string, len(h))
+		for k, v := range h {
+			o.Headers[k] = v
+		}
+	}
+}
+
+// WithUserAgent sets "userAgent".
+func WithUserAgent(ua string) Option { return func(o *Options) { o.UserAgent = ua } }
+
+// WithPerMessageDeflate sets "perMessageDeflate".
+func WithPerMessageDeflate(on bool) Option { return func(o *Options) { o.PerMessageDeflate = on } }
+
+// WithProxy sets "proxy", an HTTP CONNECT proxy URL.
+func WithProxy(url string) Option { return func(o *Options) { o.Proxy = url } }
+
+// WithCAFile sets "caFile".
+func WithCAFile(path string) Option { return func(o *Options) { o.CAFile = path } }
+
+// WithClientCert sets "clientCertFile" and "clientKeyFile" for mutual TLS.
+func WithClientCert(certFile, keyFile string) Option {
+	return func(o *Options) { o.ClientCertFile, o.ClientKeyFile = certFile, keyFile }
+}
+
+// WithInsecureSkipTLSVerify sets "insecureSkipTlsVerify". DANGEROUS: for tests only.
+func WithInsecureSkipTLSVerify(on bool) Option {
+	return func(o *Options) { o.InsecureSkipTLSVerify = on }
+}
+
+// WithEventBuffer sets Options.EventBuffer, the capacity of the Events channel.
+func WithEventBuffer(n int) Option { return func(o *Options) { o.EventBuffer = n } }
+
+// WithRuntime sets Options.Runtime.
+func WithRuntime(rt *Runtime) Option { return func(o *Options) { o.Runtime = rt } }
