@@ -31,7 +31,15 @@ Runtime::Runtime(int threads)
     for (int i = 0; i < threads; ++i) {
         threads_.emplace_back([io = io_.get()] {
             t_on_io_thread = true;
-            io->run();
+            // A handler that throws (an allocation failure, or a C++ exception thrown through an
+            // application callback) must not end the thread that serves every other client.
+            for (;;) {
+                try {
+                    io->run();
+                    return;
+                } catch (...) {
+                }
+            }
         });
     }
 }
