@@ -130,30 +130,30 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 
 // Connect starts connecting a client made with New. It returns at once; events report the
 // progress. After a close that ended in StateDisconnected or StateError it starts over.
-func (c *client) Connect() error {
+func (c *Client) Connect() error {
 	return c.withNative(func(n nativeClient) error { return n.connect() })
 }
 
 // Events returns the channel of the client's events, in order. It is closed once Close has
 // finished. Read it steadily: when it is full the client stops reading from the socket
 // (Options.EventBuffer and Options.MaxPollQueue set how much waits).
-func (c *client) Events() <-chan Event { return c.events }
+func (c *Client) Events() <-chan Event { return c.events }
 
 // Send queues data as one message, text or binary as Options.MessageFormat says (with FormatJSON
 // it must be JSON). It never blocks: a full queue is ErrQueueFull. Messages sent while the
 // client is not ready are sent in order once it is, unless queueing offline is turned off.
-func (c *client) Send(data []byte) error { return c.SendWithID(MessageDefault, data, 0) }
+func (c *Client) Send(data []byte) error { return c.SendWithID(MessageDefault, data, 0) }
 
 // SendText queues text (which must be UTF-8) as one text message.
-func (c *client) SendText(text string) error {
+func (c *Client) SendText(text string) error {
 	return c.withNative(func(n nativeClient) error { return n.sendString(MessageText, text, 0) })
 }
 
 // SendBinary queues data as one binary message.
-func (c *client) SendBinary(data []byte) error { return c.SendWithID(MessageBinary, data, 0) }
+func (c *Client) SendBinary(data []byte) error { return c.SendWithID(MessageBinary, data, 0) }
 
 // SendJSON encodes v with encoding/json and queues it as one text message.
-func (c *client) SendJSON(v any) error {
+func (c *Client) SendJSON(v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -163,19 +163,19 @@ func (c *client) SendJSON(v any) error {
 
 // SendWithID queues one message of type t. A non-zero id comes back in an EventSent once the
 // message is written to the socket, or in an EventSendFailed if it never will be.
-func (c *client) SendWithID(t MessageType, data []byte, id uint64) error {
+func (c *Client) SendWithID(t MessageType, data []byte, id uint64) error {
 	return c.withNative(func(n nativeClient) error { return n.send(t, data, id) })
 }
 
 // SetToken replaces the token that the next (re)connect presents; "" clears it. The
 // EventReconnect event is the moment to call it: the attempt that event announces uses the new
 // token. The current connection is not touched.
-func (c *client) SetToken(token string) error {
+func (c *Client) SetToken(token string) error {
 	return c.withNative(func(n nativeClient) error { return n.setToken(token) })
 }
 
 // State returns the current connection state (StateDisconnected once closed).
-func (c *client) State() State {
+func (c *Client) State() State {
 	s := StateDisconnected
 	_ = c.withNative(func(n nativeClient) error { s = n.state(); return nil })
 	return s
@@ -183,7 +183,7 @@ func (c *client) State() State {
 
 // Buffered returns what waits in the outgoing queue, in messages and bytes (the specification's
 // bufferedAmount); zero once closed.
-func (c *client) Buffered() (messages, bytes uint64) {
+func (c *Client) Buffered() (messages, bytes uint64) {
 	_ = c.withNative(func(n nativeClient) error { messages, bytes = n.buffered(); return nil })
 	return messages, bytes
 }
@@ -203,7 +203,7 @@ type Stats struct {
 }
 
 // Stats returns a snapshot of the client's counters.
-func (c *client) Stats() (Stats, error) {
+func (c *Client) Stats() (Stats, error) {
 	var text string
 	err := c.withNative(func(n nativeClient) error {
 		var err error
@@ -253,7 +253,7 @@ func parseState(name string) State {
 }
 
 // Close closes the client gracefully with code 1000; see CloseWith.
-func (c *client) Close(ctx context.Context) error { return c.CloseWith(ctx, 1000, "") }
+func (c *Client) Close(ctx context.Context) error { return c.CloseWith(ctx, 1000, "") }
 
 // CloseWith closes the client gracefully: messages already queued are sent, then a close frame
 // with code (1000 or 3000-4999) and reason (at most 123 bytes of UTF-8), and it waits for the
@@ -261,7 +261,7 @@ func (c *client) Close(ctx context.Context) error { return c.CloseWith(ctx, 1000
 // stops the poller, releases the client and closes the Events channel, whatever happened: the
 // result is nil, or ctx's error when ctx ended first. Invalid arguments change nothing and are
 // reported as ErrInvalidArgument or ErrInvalidUTF8. Closing a closed client does nothing.
-func (c *client) CloseWith(ctx context.Context, code int, reason string) error {
+func (c *Client) CloseWith(ctx context.Context, code int, reason string) error {
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
 	if c.closeDone {
@@ -284,12 +284,14 @@ func (c *client) CloseWith(ctx context.Context, code int, reason string) error {
 		case <-c.closed:
 		case <-ctx.Done():
 			waitErr = ctx.Err()
+		case <-c.done: // released meanwhile (only a finalizer could): nothing left to wait for
 		case <-timer.C:
 			waitErr = &Error{Status: StatusTimeout, Message: "the close did not finish within closeTimeout"}
 		}
 	}
 	c.release()
 	c.closeDone = true
+	runtime.KeepAlive(c) // the finalizer must not release the client while Close waits
 	return waitErr
 }
 

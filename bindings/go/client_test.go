@@ -250,6 +250,39 @@ func TestTokenRefreshAtReconnect(t *testing.T) {
 	}
 }
 
+func TestDialSeesTheOutcomeWhileNobodyReads(t *testing.T) {
+	s := startServer(t)
+	// Four refused upgrades make more events than the channel holds before Dial returns.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := tether.Dial(ctx, s.url("/reject?status=503"), tether.WithEventBuffer(1),
+		tether.WithReconnect(3, 10*time.Millisecond, 20*time.Millisecond))
+	if !errors.Is(err, tether.ErrHandshake) || !contains(err.Error(), "gave up after 3") {
+		t.Fatalf("Dial = %v, want ErrHandshake giving up after 3 attempts", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Dial took %s", d)
+	}
+}
+
+func TestCloseWhileReconnecting(t *testing.T) {
+	c, err := tether.New(tether.Options{URL: "ws://127.0.0.1:1/", ReconnectDelay: time.Hour, MaxReconnectDelay: time.Hour})
+	must(t, err)
+	rec := record(c, nil)
+	must(t, c.Connect())
+	rec.waitFor(t, tether.EventReconnect, 1)
+	start := time.Now()
+	must(t, c.Close(context.Background()))
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Close took %s", d)
+	}
+	evs := rec.closed(t)
+	if last := evs[len(evs)-1]; last.Type != tether.EventState || last.State != tether.StateDisconnected {
+		t.Fatalf("last event %v, want state disconnected; events %v", last, evs)
+	}
+}
+
 func TestKeepAliveTimeout(t *testing.T) {
 	s := startServer(t)
 	c := dial(t, s.url("/silent"), tether.WithKeepAlive(100*time.Millisecond, 200*time.Millisecond),
