@@ -97,8 +97,7 @@ fn from_pkg_config() -> Result<Found, String> {
 /// Warns (does not fail) when the header next to the library is a version whose ABI this crate
 /// may not match: another major, or an older minor that lacks symbols the crate uses.
 fn check_header_version(found: &Found) {
-    let Some(header) = found.include_dirs.iter().map(|d| d.join("tether.h")).find(|p| p.is_file())
-    else {
+    let Some(header) = found.include_dirs.iter().map(|d| d.join("tether.h")).find(|p| p.is_file()) else {
         return;
     };
     println!("cargo:rerun-if-changed={}", header.display());

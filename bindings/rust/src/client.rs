@@ -441,7 +441,8 @@ impl Client {
     pub fn buffered(&self) -> Buffered {
         let mut buffered = Buffered::default();
         // SAFETY: valid out-pointers and live client; it only fails for NULL arguments.
-        let status = unsafe { sys::tether_client_buffered(&mut buffered.messages, &mut buffered.bytes, self.raw) };
+        let status =
+            unsafe { sys::tether_client_buffered(&mut buffered.messages, &mut buffered.bytes, self.raw) };
         debug_assert_eq!(status, sys::TETHER_OK);
         buffered
     }

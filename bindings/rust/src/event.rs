@@ -203,11 +203,9 @@ impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.text() {
             Some(text) => f.debug_struct("Message").field("text", &text).finish(),
-            None => f
-                .debug_struct("Message")
-                .field("kind", &self.kind)
-                .field("len", &self.data.len())
-                .finish(),
+            None => {
+                f.debug_struct("Message").field("kind", &self.kind).field("len", &self.data.len()).finish()
+            }
         }
     }
 }
@@ -314,7 +312,7 @@ impl Event {
     /// # Safety
     /// `ev` is a valid event (borrowed in a callback or polled and not yet destroyed).
     pub(crate) unsafe fn from_raw(ev: *const sys::tether_event) -> Event {
-        // SAFETY (all calls below): `ev` is valid per this function's contract; the getters only
+        // SAFETY: for every call below, `ev` is valid per this function's contract; the getters only
         // read it, and the text they return lives as long as the event, which outlives the copy.
         unsafe {
             let text = || CStr::from_ptr(sys::tether_event_text(ev)).to_string_lossy().into_owned();

@@ -69,3 +69,8 @@ pub use message::{close_code_str, create_message, parse_message, version};
 pub use options::{AuthMethod, MessageFormat, Options};
 pub use runtime::Runtime;
 pub use stats::Stats;
+
+/// The README's Rust examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -84,7 +84,9 @@ fn string(fields: &HashMap<String, Scalar>, key: &str) -> Result<String> {
 
 fn number<T: std::str::FromStr>(fields: &HashMap<String, Scalar>, key: &str) -> Result<T> {
     match fields.get(key) {
-        Some(Scalar::Num(n)) => n.parse().map_err(|_| invalid(format!("stats: \"{key}\" is out of range: {n}"))),
+        Some(Scalar::Num(n)) => {
+            n.parse().map_err(|_| invalid(format!("stats: \"{key}\" is out of range: {n}")))
+        }
         _ => Err(invalid(format!("stats: \"{key}\" is missing or not a number"))),
     }
 }

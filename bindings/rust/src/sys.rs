@@ -271,7 +271,8 @@ unsafe extern "C" {
         id: u64,
     ) -> tether_status;
     /// Closes gracefully; a CLOSE event follows within closeTimeout.
-    pub fn tether_client_close(client: *mut tether_client, code: i32, reason: *const c_char) -> tether_status;
+    pub fn tether_client_close(client: *mut tether_client, code: i32, reason: *const c_char)
+    -> tether_status;
     /// Takes the next event from a POLL-mode client (owned: `tether_event_destroy`).
     pub fn tether_client_poll(
         client: *mut tether_client,
@@ -289,7 +290,10 @@ unsafe extern "C" {
         client: *const tether_client,
     ) -> tether_status;
     /// A statistics snapshot as JSON, to release with `tether_free`.
-    pub fn tether_client_stats_json(out_json: *mut *mut c_char, client: *const tether_client) -> tether_status;
+    pub fn tether_client_stats_json(
+        out_json: *mut *mut c_char,
+        client: *const tether_client,
+    ) -> tether_status;
 
     // ---- message utilities -----------------------------------------------------------------
 
@@ -301,7 +305,11 @@ unsafe extern "C" {
         id: *const c_char,
     ) -> tether_status;
     /// Parses a received message into the envelope, to release with `tether_free`.
-    pub fn tether_message_parse(out_json: *mut *mut c_char, data: *const c_void, size: usize) -> tether_status;
+    pub fn tether_message_parse(
+        out_json: *mut *mut c_char,
+        data: *const c_void,
+        size: usize,
+    ) -> tether_status;
     /// The meaning of a WebSocket close code. Static, never NULL.
     pub fn tether_close_code_str(code: i32) -> *const c_char;
 }

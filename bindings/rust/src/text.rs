@@ -11,9 +11,8 @@ use crate::sys;
 
 /// Copies `value` into a NUL-terminated string; `what` names it in the error.
 pub(crate) fn to_cstring(what: &str, value: &str) -> Result<CString> {
-    CString::new(value).map_err(|_| {
-        Error::new(Status::INVALID_ARGUMENT, format!("{what} must not contain a NUL byte"))
-    })
+    CString::new(value)
+        .map_err(|_| Error::new(Status::INVALID_ARGUMENT, format!("{what} must not contain a NUL byte")))
 }
 
 /// Takes ownership of text the library allocated: copies it and releases it with `tether_free`.
@@ -137,10 +136,8 @@ impl Reader<'_> {
             Some(b'"') => Ok(Scalar::Str(self.string()?)),
             Some(b'-' | b'0'..=b'9') => {
                 let start = self.pos;
-                while matches!(
-                    self.bytes.get(self.pos),
-                    Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-                ) {
+                while matches!(self.bytes.get(self.pos), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                {
                     self.pos += 1;
                 }
                 let number = std::str::from_utf8(&self.bytes[start..self.pos]).unwrap_or_default();

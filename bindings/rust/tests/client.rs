@@ -22,7 +22,8 @@ fn is_state(wanted: State) -> impl Fn(&Event) -> bool {
 #[test]
 fn echo_text_binary_and_json_in_poll_mode() {
     let server = TestServer::start();
-    let client = Client::new(&options(&[("url", &server.ws_url("/echo")), ("messageFormat", "json")])).unwrap();
+    let client =
+        Client::new(&options(&[("url", &server.ws_url("/echo")), ("messageFormat", "json")])).unwrap();
     client.connect().unwrap();
     let events = poll_until(&client, WAIT, is_open);
     assert_eq!(states(&events), [State::CONNECTING, State::CONNECTED, State::AUTHENTICATED]);
@@ -68,7 +69,7 @@ fn callback_mode_delivers_every_event_in_order() {
     let events = recorder.wait_until(WAIT, |evs| texts(evs).len() == 5);
     assert_eq!(texts(&events), ["cb-0", "cb-1", "cb-2", "cb-3", "cb-4"]);
     assert_eq!(states(&events), [State::CONNECTING, State::CONNECTED, State::AUTHENTICATED]);
-    assert!(!events.iter().any(|e| *e == Event::Ready), "READY is for poll mode only");
+    assert!(!events.contains(&Event::Ready), "READY is for poll mode only");
     // A callback-mode client has no queue to poll.
     assert_eq!(client.try_recv().unwrap_err().status, Status::BAD_STATE);
 }
@@ -76,7 +77,8 @@ fn callback_mode_delivers_every_event_in_order() {
 #[test]
 fn iterator_over_the_poll_queue() {
     let server = TestServer::start();
-    let client = Client::new(&options(&[("url", &server.ws_url("/echo")), ("messageFormat", "text")])).unwrap();
+    let client =
+        Client::new(&options(&[("url", &server.ws_url("/echo")), ("messageFormat", "text")])).unwrap();
     client.connect().unwrap();
     client.send("via iterator").unwrap();
     let message = client
@@ -224,7 +226,10 @@ fn token_refresh_at_the_reconnect_event() {
         }
         greetings.len() == 2
     });
-    assert_eq!(greetings, [r#"{"connection":1,"token":"first-token"}"#, r#"{"connection":2,"token":"second-token"}"#]);
+    assert_eq!(
+        greetings,
+        [r#"{"connection":1,"token":"first-token"}"#, r#"{"connection":2,"token":"second-token"}"#]
+    );
 }
 
 #[test]
@@ -257,7 +262,10 @@ fn close_1011_from_the_server_reconnects() {
     client.connect().unwrap();
     let events = poll_until(&client, WAIT, |e| matches!(e, Event::Reconnect { .. }));
     let close = events.iter().find(|e| matches!(e, Event::Close { .. })).unwrap();
-    assert_eq!(close, &Event::Close { code: 1011, reason: "oops".into(), was_clean: true, status: Status::OK });
+    assert_eq!(
+        close,
+        &Event::Close { code: 1011, reason: "oops".into(), was_clean: true, status: Status::OK }
+    );
     assert_eq!(tether::close_code_str(1011), "Server error");
 }
 
@@ -364,7 +372,8 @@ fn repeated_create_and_drop_releases_every_handler() {
     let runtime = Runtime::new(2).unwrap();
     const ROUNDS: usize = 60;
     for round in 0..ROUNDS {
-        let opts = options(&[("url", &server.ws_url("/echo")), ("messageFormat", "text"), ("pingInterval", "0")]);
+        let opts =
+            options(&[("url", &server.ws_url("/echo")), ("messageFormat", "text"), ("pingInterval", "0")]);
         let guard = DropCounter(Arc::clone(&released));
         let client = Client::builder(&opts)
             .runtime(&runtime)
@@ -437,7 +446,8 @@ fn an_explicit_runtime_serves_clients_after_its_handle_is_dropped() {
     let server = TestServer::start();
     let runtime = Runtime::new(2).unwrap();
     let opts = options(&[("url", &server.ws_url("/echo")), ("messageFormat", "text")]);
-    let clients: Vec<Client> = (0..10).map(|_| Client::builder(&opts).runtime(&runtime).build().unwrap()).collect();
+    let clients: Vec<Client> =
+        (0..10).map(|_| Client::builder(&opts).runtime(&runtime).build().unwrap()).collect();
     drop(runtime);
     for client in &clients {
         client.connect().unwrap();
@@ -452,7 +462,8 @@ fn an_explicit_runtime_serves_clients_after_its_handle_is_dropped() {
 #[test]
 fn stats_and_buffered_count_traffic() {
     let server = TestServer::start();
-    let client = Client::new(&options(&[("url", &server.ws_url("/echo")), ("messageFormat", "text")])).unwrap();
+    let client =
+        Client::new(&options(&[("url", &server.ws_url("/echo")), ("messageFormat", "text")])).unwrap();
     client.send("12345").unwrap();
     assert_eq!(client.buffered(), tether::Buffered { messages: 1, bytes: 5 });
     client.connect().unwrap();
@@ -506,8 +517,14 @@ fn block_on<F: Future>(future: F) -> (F::Output, usize) {
 #[test]
 fn async_next_event_is_woken_by_ready() {
     let server = TestServer::start();
-    let client = Client::new(&options(&[("url", &server.ws_url("/echo")), ("messageFormat", "text")])).unwrap();
-    let ((open, message), wakes) = block_on(async {
+    // The server closes 300 ms after the handshake: long after the task has gone to sleep.
+    let client = Client::new(&options(&[
+        ("url", &server.ws_url("/close?code=4000&reason=later&after_ms=300")),
+        ("messageFormat", "text"),
+        ("autoReconnect", "false"),
+    ]))
+    .unwrap();
+    let ((open, message), _) = block_on(async {
         client.connect().unwrap();
         let mut seen = Vec::new();
         loop {
@@ -528,7 +545,16 @@ fn async_next_event_is_woken_by_ready() {
     });
     assert_eq!(states(&open), [State::CONNECTING, State::CONNECTED, State::AUTHENTICATED]);
     assert_eq!(message.text(), Some("async hello"));
-    assert!(wakes >= 1, "READY should have woken the task at least once");
+
+    let (close, wakes) = block_on(async {
+        loop {
+            if let event @ Event::Close { .. } = client.next_event().await.unwrap() {
+                break event;
+            }
+        }
+    });
+    assert!(matches!(close, Event::Close { code: 4000, .. }), "{close:?}");
+    assert!(wakes >= 1, "READY should have woken the waiting task");
 }
 
 #[test]
@@ -538,4 +564,29 @@ fn async_next_event_on_a_callback_client_is_an_error() {
     let client = Client::builder(&opts).on_event(|_| {}).build().unwrap();
     let (result, _) = block_on(client.next_event());
     assert_eq!(result.unwrap_err().status, Status::BAD_STATE);
+}
+
+#[test]
+fn a_blocking_receive_on_an_io_thread_fails_instead_of_deadlocking() {
+    let server = TestServer::start();
+    let polled = Arc::new(Client::new(&options(&[("url", &server.ws_url("/echo"))])).unwrap());
+    let outcome: Arc<Mutex<Option<tether::Result<Option<Event>>>>> = Arc::default();
+    let opts = options(&[("url", &server.ws_url("/echo")), ("pingInterval", "0")]);
+    let watcher = {
+        let (polled, outcome) = (Arc::clone(&polled), Arc::clone(&outcome));
+        Client::builder(&opts)
+            .on_event(move |event| {
+                if matches!(event, Event::Open { .. }) {
+                    // This handler runs on the I/O thread: a waiting poll there would deadlock.
+                    *outcome.lock().unwrap() = Some(polled.recv_timeout(Duration::from_millis(100)));
+                }
+            })
+            .build()
+            .unwrap()
+    };
+    watcher.connect().unwrap();
+    assert!(eventually(WAIT, || outcome.lock().unwrap().is_some()));
+    let err = outcome.lock().unwrap().take().unwrap().unwrap_err();
+    assert_eq!(err.status, Status::WOULD_DEADLOCK);
+    assert!(!err.message.is_empty());
 }

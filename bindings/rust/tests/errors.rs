@@ -99,11 +99,11 @@ fn a_refused_connection_ends_in_error_after_the_attempt_budget() {
     .unwrap();
     client.connect().unwrap();
     assert_eq!(client.connect().unwrap_err().status, Status::BAD_STATE);
-    let events =
-        common::poll_until(&client, std::time::Duration::from_secs(10), |e| {
-            matches!(e, Event::State { state: tether::State::ERROR, .. })
-        });
-    let errors: Vec<_> = events.iter().filter_map(|e| if let Event::Error(err) = e { Some(err) } else { None }).collect();
+    let events = common::poll_until(&client, std::time::Duration::from_secs(10), |e| {
+        matches!(e, Event::State { state: tether::State::ERROR, .. })
+    });
+    let errors: Vec<_> =
+        events.iter().filter_map(|e| if let Event::Error(err) = e { Some(err) } else { None }).collect();
     assert_eq!(errors[0].status, Status::CONNECT);
     assert!(errors.last().unwrap().message.contains("gave up after 2"), "{errors:?}");
 }
@@ -161,10 +161,17 @@ fn statuses_match_the_library() {
         assert_ne!(status.description(), "unknown status", "{name}");
     }
     assert_eq!(Status(-999).name(), "TETHER_E_UNKNOWN");
-    for (i, name) in
-        ["disconnected", "connecting", "connected", "authenticating", "authenticated", "reconnecting", "error"]
-            .iter()
-            .enumerate()
+    for (i, name) in [
+        "disconnected",
+        "connecting",
+        "connected",
+        "authenticating",
+        "authenticated",
+        "reconnecting",
+        "error",
+    ]
+    .iter()
+    .enumerate()
     {
         assert_eq!(tether::State(i as i32).name(), *name);
     }
@@ -292,7 +299,10 @@ fn every_schema_key_has_a_typed_setter() {
     for (pos, _) in schema.match_indices("\"name\":\"") {
         let rest = &schema[pos + 8..];
         let key = &rest[..rest.find('"').unwrap()];
-        assert!(key == "headers" || expected.iter().any(|(k, _)| *k == key), "no typed setter tested for {key}");
+        assert!(
+            key == "headers" || expected.iter().any(|(k, _)| *k == key),
+            "no typed setter tested for {key}"
+        );
         schema_keys += 1;
     }
     assert_eq!(schema_keys, expected.len() + 1);
@@ -311,6 +321,7 @@ fn wss_with_the_test_ca() {
     let client = Client::new(&opts).unwrap();
     client.connect().unwrap();
     client.send("over tls").unwrap();
-    let events = common::poll_until(&client, std::time::Duration::from_secs(10), |e| matches!(e, Event::Message(_)));
+    let events =
+        common::poll_until(&client, std::time::Duration::from_secs(10), |e| matches!(e, Event::Message(_)));
     assert_eq!(common::texts(&events), ["over tls"]);
 }
