@@ -67,8 +67,8 @@ func (t MessageType) String() string {
 }
 
 // Event is one thing that happened to a client, delivered in order on Client.Events. Type says
-// which of the other fields are meaningful; the rest hold their zero values (State is the
-// client's state when the event was made, for every type).
+// which of the other fields are meaningful; the rest hold their zero values, except State and
+// PreviousState, which hold the client's state when the event was made for every other type.
 type Event struct {
 	Type EventType
 
