@@ -219,7 +219,8 @@ impl Options {
     }
 
     fn set_duration(&mut self, key: &str, value: Duration) -> Result<&mut Self> {
-        self.set(key, &value.as_millis().to_string())
+        // Round up: a sub-millisecond duration must not become 0, which means "off" for some keys.
+        self.set(key, &value.as_nanos().div_ceil(1_000_000).to_string())
     }
 
     fn set_bool(&mut self, key: &str, value: bool) -> Result<&mut Self> {

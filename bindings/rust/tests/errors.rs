@@ -291,6 +291,8 @@ fn every_schema_key_has_a_typed_setter() {
     for (key, value) in expected {
         assert_eq!(opts.get(key).unwrap(), value, "{key}");
     }
+    opts.ping_interval(Duration::from_micros(500)).unwrap();
+    assert_eq!(opts.get("pingInterval").unwrap(), "1", "sub-millisecond rounds up, never to 0 (off)");
     let headers = opts.get("headers").unwrap();
     assert!(headers.contains(r#""X-Quote":"say \"hi\"""#), "{headers}");
     // Every key of the schema is covered above (headers checked separately).
