@@ -549,6 +549,14 @@ void Session::on_connection_lost(const Failure &failure) {
         ev->status = failure.error.status;
         ev->text = failure.error.message;
         emit(std::move(ev));
+    } else if (state_.load() == TETHER_STATE_AUTHENTICATING && failure.close_code == 1008) {
+        // A policy close in answer to the auth message is how servers refuse first-message
+        // credentials: say so as an auth failure, not just as a close.
+        auto ev = make_event(TETHER_EVENT_ERROR);
+        ev->status = TETHER_E_AUTH;
+        ev->text = "the server refused the credentials: it closed with 1008" +
+                   (failure.close_reason.empty() ? std::string() : " (" + failure.close_reason + ")");
+        emit(std::move(ev));
     }
     auto close_ev = make_event(TETHER_EVENT_CLOSE);
     close_ev->code = failure.close_code;

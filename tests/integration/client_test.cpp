@@ -307,6 +307,7 @@ TEST_CASE("auth first-message: connected -> authenticating -> authenticated", "[
         client.connect();
         REQUIRE(client.recorder.wait_until([&](auto &) { return client.state() == TETHER_STATE_ERROR; }));
         CHECK(client.recorder.of_type(TETHER_EVENT_CLOSE).at(0).code == 1008);
+        CHECK(client.recorder.of_type(TETHER_EVENT_ERROR).at(0).status == TETHER_E_AUTH);
         CHECK(client.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
     }
     SECTION("no reply within authTimeout") {
