@@ -517,13 +517,8 @@ fn block_on<F: Future>(future: F) -> (F::Output, usize) {
 #[test]
 fn async_next_event_is_woken_by_ready() {
     let server = TestServer::start();
-    // The server closes 300 ms after the handshake: long after the task has gone to sleep.
-    let client = Client::new(&options(&[
-        ("url", &server.ws_url("/close?code=4000&reason=later&after_ms=300")),
-        ("messageFormat", "text"),
-        ("autoReconnect", "false"),
-    ]))
-    .unwrap();
+    let client =
+        Client::new(&options(&[("url", &server.ws_url("/echo")), ("messageFormat", "text")])).unwrap();
     let ((open, message), _) = block_on(async {
         client.connect().unwrap();
         let mut seen = Vec::new();
@@ -546,14 +541,17 @@ fn async_next_event_is_woken_by_ready() {
     assert_eq!(states(&open), [State::CONNECTING, State::CONNECTED, State::AUTHENTICATED]);
     assert_eq!(message.text(), Some("async hello"));
 
-    let (close, wakes) = block_on(async {
-        loop {
-            if let event @ Event::Close { .. } = client.next_event().await.unwrap() {
-                break event;
-            }
-        }
+    // Now deterministically: the task goes to sleep on an empty queue, and only then is the
+    // message sent whose echo must wake it.
+    while client.try_recv().unwrap().is_some() {}
+    let (late, wakes) = block_on(async {
+        let mut next = pin!(client.next_event());
+        let first = std::future::poll_fn(|cx| Poll::Ready(next.as_mut().poll(cx))).await;
+        assert!(first.is_pending(), "nothing should be queued yet: {first:?}");
+        client.send("late").unwrap();
+        next.await.unwrap()
     });
-    assert!(matches!(close, Event::Close { code: 4000, .. }), "{close:?}");
+    assert!(matches!(&late, Event::Message(m) if m.data == b"late"), "{late:?}");
     assert!(wakes >= 1, "READY should have woken the waiting task");
 }
 
