@@ -148,9 +148,9 @@ func TestAuthFirstMessage(t *testing.T) {
 	t.Run("refused token: no reconnect", func(t *testing.T) {
 		_, err := tether.Dial(context.Background(), s.url("/auth/first-message?expect=good"),
 			tether.WithAuth(tether.AuthFirstMessage, "bad"), tether.WithAuthMessage("", "", "auth_ok"))
-		// The server answers with close 1008 while the client authenticates.
-		if !errors.Is(err, tether.ErrClosed) || !contains(err.Error(), "1008") {
-			t.Fatalf("Dial = %v, want ErrClosed naming 1008", err)
+		// The server answers with close 1008 while the client authenticates: an auth failure.
+		if !errors.Is(err, tether.ErrAuth) || !contains(err.Error(), "1008") {
+			t.Fatalf("Dial = %v, want ErrAuth naming 1008", err)
 		}
 	})
 	t.Run("no reply within authTimeout", func(t *testing.T) {
