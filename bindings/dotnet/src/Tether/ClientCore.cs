@@ -218,6 +218,7 @@ internal sealed class ClientCore
                 item.Barrier!.TrySetResult();
                 break;
             case NativeMethods.EventOpen:
+                SetLastError(TetherStatus.Ok, "");
                 Raise(Opened, new OpenedEventArgs(item.Text));
                 TakeConnect()?.TrySetResult();
                 break;
@@ -227,9 +228,12 @@ internal sealed class ClientCore
                 Raise(MessageReceived, new MessageReceivedEventArgs(message));
                 break;
             case NativeMethods.EventClose:
-                if (item.Status != TetherStatus.Ok) SetLastError(item.Status, item.Text);
-                else if (_lastErrorStatus == TetherStatus.Ok)
-                    SetLastError(TetherStatus.Closed, $"the server closed the connection: {item.Code} {item.Text}".TrimEnd());
+                // An ERROR event, when there is one, came first and says more than the close.
+                if (_lastErrorStatus == TetherStatus.Ok)
+                {
+                    SetLastError(item.Status == TetherStatus.Ok ? TetherStatus.Closed : item.Status,
+                        $"the connection closed: {item.Code} {item.Text}".TrimEnd());
+                }
                 Raise(Closed, new ClosedEventArgs(item.Code, item.Text, item.Flag, item.Status));
                 break;
             case NativeMethods.EventError:

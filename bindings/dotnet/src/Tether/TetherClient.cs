@@ -355,6 +355,9 @@ public sealed class TetherClient : IAsyncDisposable, IDisposable
         return cancellationToken.CanBeCanceled ? sent.Task.WaitAsync(cancellationToken) : sent.Task;
     }
 
+    /// <summary>Completes once tether released the client and the last event was dispatched.</summary>
+    internal Task Released => _core.Completion;
+
     private bool IsSettled()
     {
         try
