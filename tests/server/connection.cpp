@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include "json_protocol.hpp"
 #include "plan.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +52,7 @@ bool first_message_accepted(const std::string& message, const FirstMessageAuth& 
 }
 
 template <bool Tls>
-class Connection : public std::enable_shared_from_this<Connection<Tls>> {
+class Connection : public std::enable_shared_from_this<Connection<Tls>>, public JsonPeer {
   using Transport = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
  public:
@@ -60,6 +62,13 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
         id_(state.next_connection_id++),
         ws_(std::forward<TransportArgs>(transport_args)...),
         timer_(ws_.get_executor()) {}
+
+  ~Connection() {
+    if (plan_.json) state_.json.leave_all(id_);
+  }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   void start() {
     if constexpr (Tls) {
@@ -159,6 +168,11 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     if (ec) return log("WebSocket accept failed: " + ec.message());
     log("upgraded" + (plan_.subprotocol ? ", subprotocol " + *plan_.subprotocol : std::string{}));
     if (plan_.silent) return drain_transport();
+    if (plan_.json) {
+      if (plan_.json->push_channel)
+        state_.json.start_ticker(ws_.get_executor(), *plan_.json->push_channel, plan_.json->push_period);
+      if (plan_.json->drop_after_messages == 0u) return drop();
+    }
 
     greetings_left_ = plan_.greetings.size();
     for (OutgoingMessage& greeting : plan_.greetings) enqueue(std::move(greeting));
@@ -185,6 +199,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     reading_ = false;
     if (ec) {
       timer_.cancel();
+      leave_json();
       if (ending_) return;  // our own close or drop finished the read
       if (ec == websocket::error::closed)
         return log("closed by the client with code " + std::to_string(ws_.reason().code));
@@ -195,7 +210,9 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     read_buffer_.consume(read_buffer_.size());
     if (read_buffer_.capacity() > kKeptReadBufferBytes) read_buffer_.shrink_to_fit();
 
-    if (awaiting_first_message_) {
+    if (plan_.json) {
+      if (!on_json_message(*message, binary)) return;
+    } else if (awaiting_first_message_) {
       awaiting_first_message_ = false;
       if (!on_first_message(*message)) return;
     } else {
@@ -226,6 +243,59 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
       enqueue(std::move(out));
     }
     return true;
+  }
+
+  // --- /json ------------------------------------------------------------------------------------
+
+  // Returns false when the connection is being dropped.
+  bool on_json_message(const std::string& message, bool binary) {
+    ++json_received_;
+    if (plan_.json->drop_after_messages && json_received_ >= *plan_.json->drop_after_messages) {
+      log("dropping after " + std::to_string(json_received_) + " messages, the last one unanswered");
+      drop();
+      return false;
+    }
+    JsonOutcome outcome = answer_json_message(message, binary, state_.json);
+    if (outcome.subscribe) state_.json.subscribe(*outcome.subscribe, id_, self());
+    if (outcome.unsubscribe) state_.json.unsubscribe(*outcome.unsubscribe, id_);
+    if (outcome.publish)
+      state_.json.publish(outcome.publish->channel, std::make_shared<const std::string>(std::move(outcome.publish->text)));
+    for (std::string& reply : outcome.replies) send_text(std::make_shared<const std::string>(std::move(reply)));
+    if (outcome.delayed_reply) send_later(outcome.delayed_reply->delay, std::move(outcome.delayed_reply->text));
+    if (outcome.drop) {
+      log("dropping on request");
+      drop();
+      return false;
+    }
+    return true;
+  }
+
+  // A publication on a channel this connection listens on (JsonPeer).
+  void deliver(std::shared_ptr<const std::string> text) override { send_text(std::move(text)); }
+
+  void send_text(std::shared_ptr<const std::string> text) {
+    if (ending_) return;
+    OutgoingMessage out;
+    out.payload = std::move(text);
+    out.kind = OutgoingMessage::Kind::reply;
+    enqueue(std::move(out));
+  }
+
+  // One timer per delayed answer, so that several can be pending while reading goes on.
+  void send_later(std::chrono::milliseconds delay, std::string text) {
+    auto timer = delayed_timers_.emplace(delayed_timers_.end(), ws_.get_executor());
+    timer->expires_after(delay);
+    timer->async_wait([keep = self(), timer, text = std::make_shared<const std::string>(std::move(text))](error_code ec) {
+      keep->delayed_timers_.erase(timer);
+      if (!ec) keep->send_text(text);
+    });
+  }
+
+  // The connection is over for the json protocol: its subscriptions and delayed answers go.
+  void leave_json() {
+    if (!plan_.json) return;
+    state_.json.leave_all(id_);
+    for (asio::steady_timer& timer : delayed_timers_) timer.cancel();
   }
 
   void enqueue(OutgoingMessage message) {
@@ -295,6 +365,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   void close(std::uint16_t code, const std::string& reason) {
     ending_ = true;
     timer_.cancel();
+    leave_json();
     log("closing with code " + std::to_string(code));
     websocket::close_reason close_reason(code);  // code 0: a close frame without a status code
     close_reason.reason.assign(reason.data(), reason.size());
@@ -307,6 +378,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   void drop() {
     ending_ = true;
     timer_.cancel();
+    leave_json();
     log("dropping the connection");
     beast::get_lowest_layer(ws_).close();
   }
@@ -334,6 +406,9 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   std::size_t greetings_left_ = 0;
   std::uint64_t echoed_ = 0;
   bool ending_ = false;
+
+  std::uint64_t json_received_ = 0;                // /json: messages read, for drop_after_messages
+  std::list<asio::steady_timer> delayed_timers_;   // /json: pending "slow" answers
 };
 
 }  // namespace

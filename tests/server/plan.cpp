@@ -238,6 +238,23 @@ void plan_route(Plan& plan, const std::string& path, Query& query, const std::ve
     return;
   }
 
+  if (path == "/json") {
+    JsonSession json;
+    std::optional<std::uint64_t> drop_after = query.number("drop_after_messages", std::numeric_limits<std::uint64_t>::max());
+    std::optional<std::uint64_t> push_ms = query.number("push_ms", kMaxDelayMs);
+    json.push_channel = query.text("push_channel");
+    std::optional<std::string> key = query.text("key");
+    if (!query.error().empty()) return;  // a bad request is not counted as a connection
+    if (push_ms.has_value() != json.push_channel.has_value())
+      return refuse(plan, 400, "/json needs push_ms and push_channel together");
+    if (push_ms && *push_ms == 0) return refuse(plan, 400, "/json push_ms must be at least 1");
+    if (drop_after && !key) return refuse(plan, 400, "/json drop_after_messages needs key=KEY");
+    json.push_period = std::chrono::milliseconds(push_ms.value_or(0));
+    if (key && ++state.json_connections[*key] == 1) json.drop_after_messages = drop_after;
+    plan.json = std::move(json);
+    return;
+  }
+
   if (path == "/silent") {
     plan.silent = true;
     return;

@@ -7,6 +7,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,13 @@ struct FirstMessageAuth {
 
 enum class Ending { none, close, drop };
 
+// /json: the server side of tether's json protocol (json_protocol.hpp answers each message).
+struct JsonSession {
+  std::optional<std::uint64_t> drop_after_messages;  // only on the first connection of its key
+  std::optional<std::string> push_channel;           // start the process-wide ticker of this channel
+  std::chrono::milliseconds push_period{0};
+};
+
 struct Plan {
   std::string route;  // the decoded path, for logs
 
@@ -49,6 +57,7 @@ struct Plan {
   bool silent = false;                       // never read or write a WebSocket frame again
   std::vector<OutgoingMessage> greetings;    // sent right after the handshake, before any echo
   std::optional<FirstMessageAuth> first_message_auth;
+  std::optional<JsonSession> json;           // messages are answered by the json protocol, not echoed
   Ending ending = Ending::none;
   std::uint16_t close_code = 1000;           // 0: a close frame without a status code
   std::string close_reason;
@@ -56,7 +65,7 @@ struct Plan {
   std::uint64_t end_after_ms = 0;                   // used when end_after_messages is not set
 };
 
-// Decides the plan for a request. Counts /flaky connections in `state`.
+// Decides the plan for a request. Counts /flaky and /json?key= connections in `state`.
 Plan plan_for(const Request& request, ServerState& state);
 
 // The JSON text of the /headers greeting.

@@ -17,6 +17,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -344,4 +345,193 @@ TEST_CASE("/flaky fails the first connections of a key, then echoes") {
   other_key->read(buffer, ec);
   CHECK(ec);
   CHECK(ec != websocket::error::closed);
+}
+
+namespace {
+
+void send_text(PlainWebSocket& ws, const std::string& text) {
+  ws.text(true);
+  ws.write(asio::buffer(text));
+}
+
+// One JSON text message out, the next message in.
+std::string round_trip(PlainWebSocket& ws, const std::string& text) {
+  send_text(ws, text);
+  return read_message(ws);
+}
+
+std::string subscribers(PlainWebSocket& ws, const std::string& channel) {
+  return round_trip(ws, R"({"type":"request","method":"subscribers","payload":{"channel":")" + channel + R"("},"id":"n"})");
+}
+
+std::string count_answer(int count) {
+  return R"({"type":"response","id":"n","payload":{"count":)" + std::to_string(count) + "}}";
+}
+
+// True when the server ended the TCP connection without a close frame.
+bool dropped(PlainWebSocket& ws) {
+  beast::flat_buffer buffer;
+  error_code ec;
+  ws.read(buffer, ec);
+  return ec && ec != websocket::error::closed;
+}
+
+}  // namespace
+
+TEST_CASE("/json: subscribe, publish and unsubscribe across connections") {
+  TestServer server;
+  asio::io_context io;
+  auto a = open_plain(io, kLoopback4, server.ws_port, "/json");
+  auto b = open_plain(io, kLoopback4, server.ws_port, "/json");
+
+  CHECK(round_trip(*a, R"({"type":"subscribe","channel":"news","id":"s1"})") ==
+        R"({"type":"subscribed","channel":"news","id":"s1"})");
+  CHECK(round_trip(*b, R"({"type":"subscribe","channel":"news","id":"s2","payload":{"since":0},"timestamp":1700000000000})") ==
+        R"({"type":"subscribed","channel":"news","id":"s2"})");
+  CHECK(subscribers(*a, "news") == count_answer(2));
+
+  // The publisher is subscribed too: its copy comes before its "published" answer.
+  send_text(*b, R"({"type":"publish","channel":"news","payload":{"n":1},"id":"p1"})");
+  CHECK(read_message(*b) == R"({"type":"message","channel":"news","payload":{"n":1}})");
+  CHECK(read_message(*b) == R"({"type":"published","channel":"news","id":"p1"})");
+  CHECK(read_message(*a) == R"({"type":"message","channel":"news","payload":{"n":1}})");
+
+  // Without an id there is no answer, and publications keep their order.
+  for (int n = 2; n <= 4; ++n) send_text(*a, R"({"type":"publish","channel":"news","payload":{"n":)" + std::to_string(n) + "}}");
+  for (int n = 2; n <= 4; ++n) {
+    std::string expected = R"({"type":"message","channel":"news","payload":{"n":)" + std::to_string(n) + "}}";
+    CHECK(read_message(*a) == expected);
+    CHECK(read_message(*b) == expected);
+  }
+
+  SECTION("unsubscribe") {
+    CHECK(round_trip(*b, R"({"type":"unsubscribe","channel":"news","id":"u1"})") ==
+          R"({"type":"unsubscribed","channel":"news","id":"u1"})");
+    CHECK(subscribers(*a, "news") == count_answer(1));
+    send_text(*a, R"({"type":"publish","channel":"news","payload":"only a"})");
+    CHECK(read_message(*a) == R"({"type":"message","channel":"news","payload":"only a"})");
+    // a has seen its copy, so b's would already be queued before this pong.
+    CHECK(round_trip(*b, R"({"type":"ping","id":"after"})") == R"({"type":"pong","id":"after"})");
+  }
+
+  SECTION("a subscription lasts as long as its connection") {
+    auto c = open_plain(io, kLoopback4, server.ws_port, "/json");
+    CHECK(round_trip(*c, R"({"type":"subscribe","channel":"news"})") == R"({"type":"subscribed","channel":"news"})");
+    CHECK(subscribers(*a, "news") == count_answer(3));
+    send_text(*c, R"({"type":"request","method":"drop","id":"d"})");
+    CHECK(dropped(*c));
+    CHECK(subscribers(*a, "news") == count_answer(2));
+  }
+
+  SECTION("forbidden channels are refused") {
+    CHECK(round_trip(*a, R"({"type":"subscribe","channel":"forbidden/admin","id":"f1"})") ==
+          R"({"type":"error","channel":"forbidden/admin","id":"f1","payload":{"message":"subscription to forbidden/admin refused"}})");
+    CHECK(subscribers(*a, "forbidden/admin") == count_answer(0));
+  }
+}
+
+TEST_CASE("/json: requests") {
+  TestServer server;
+  asio::io_context io;
+  auto ws = open_plain(io, kLoopback4, server.ws_port, "/json");
+
+  CHECK(round_trip(*ws, R"({"type":"request","method":"echo","payload":{"x":[1,2,"three"],"y":null},"id":"r1"})") ==
+        R"({"type":"response","id":"r1","payload":{"x":[1,2,"three"],"y":null}})");
+  CHECK(round_trip(*ws, R"({"type":"request","method":"add","payload":{"a":2,"b":40},"id":"r2"})") ==
+        R"({"type":"response","id":"r2","payload":{"sum":42}})");
+  CHECK(round_trip(*ws, R"({"type":"request","method":"add","payload":{"a":"2","b":40},"id":"r3"})") ==
+        R"({"type":"response","id":"r3","error":{"code":400,"message":"add needs payload {\"a\": number, \"b\": number}"}})");
+  CHECK(round_trip(*ws, R"({"type":"request","method":"fail","payload":{},"id":"r4"})") ==
+        R"({"type":"response","id":"r4","error":{"code":400,"message":"request failed on purpose"}})");
+  CHECK(round_trip(*ws, R"({"type":"request","method":"frobnicate","payload":1,"id":"r5"})") ==
+        R"({"type":"response","id":"r5","error":{"code":404,"message":"unknown method frobnicate"}})");
+
+  SECTION("a slow request does not hold up a later one") {
+    auto start = std::chrono::steady_clock::now();
+    send_text(*ws, R"({"type":"request","method":"slow","payload":{"delay_ms":300,"tag":"s"},"id":"slow"})");
+    send_text(*ws, R"({"type":"request","method":"echo","payload":"quick","id":"fast"})");
+    CHECK(read_message(*ws) == R"({"type":"response","id":"fast","payload":"quick"})");
+    CHECK(read_message(*ws) == R"({"type":"response","id":"slow","payload":{"delay_ms":300,"tag":"s"}})");
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(290));
+  }
+
+  SECTION("never is never answered") {
+    send_text(*ws, R"({"type":"request","method":"never","id":"n1"})");
+    CHECK(round_trip(*ws, R"({"type":"request","method":"echo","payload":2,"id":"r6"})") ==
+          R"({"type":"response","id":"r6","payload":2})");
+  }
+
+  SECTION("drop ends the TCP connection without a close frame") {
+    send_text(*ws, R"({"type":"request","method":"drop","id":"d"})");
+    CHECK(dropped(*ws));
+  }
+}
+
+TEST_CASE("/json: ping and malformed messages") {
+  TestServer server;
+  asio::io_context io;
+  auto ws = open_plain(io, kLoopback4, server.ws_port, "/json");
+
+  CHECK(round_trip(*ws, R"({"type":"ping","id":"p1"})") == R"({"type":"pong","id":"p1"})");
+  CHECK(round_trip(*ws, R"({"type":"ping"})") == R"({"type":"pong"})");
+
+  CHECK_THAT(round_trip(*ws, "not json {"), Catch::StartsWith(R"({"type":"error","payload":{"message":"not JSON: )"));
+  CHECK(round_trip(*ws, "[1,2]") == R"({"type":"error","payload":{"message":"not a JSON object"}})");
+  CHECK(round_trip(*ws, R"({"id":"x","payload":1})") == R"({"type":"error","id":"x","payload":{"message":"no \"type\" field"}})");
+  CHECK(round_trip(*ws, R"({"type":"bogus"})") == R"({"type":"error","payload":{"message":"unknown type \"bogus\""}})");
+  CHECK(round_trip(*ws, R"({"type":"subscribe","id":"s"})") ==
+        R"({"type":"error","id":"s","payload":{"message":"subscribe needs a string \"channel\""}})");
+  ws->binary(true);
+  ws->write(asio::buffer(std::string(R"({"type":"ping"})")));
+  CHECK_THAT(read_message(*ws), Catch::StartsWith(R"({"type":"error","payload":{"message":"expected a text frame)"));
+
+  // Still served after all that.
+  CHECK(round_trip(*ws, R"({"type":"ping","id":"p2"})") == R"({"type":"pong","id":"p2"})");
+  ws->close(websocket::close_code::normal);
+}
+
+TEST_CASE("/json: drop_after_messages drops only the first connection of a key") {
+  TestServer server;
+  asio::io_context io;
+  const std::string target = "/json?key=resubscribe&drop_after_messages=2";
+
+  auto first = open_plain(io, kLoopback4, server.ws_port, target);
+  CHECK(round_trip(*first, R"({"type":"subscribe","channel":"room","id":"s1"})") ==
+        R"({"type":"subscribed","channel":"room","id":"s1"})");
+  send_text(*first, R"({"type":"ping","id":"p"})");  // the second message: dropped, unanswered
+  CHECK(dropped(*first));
+
+  auto second = open_plain(io, kLoopback4, server.ws_port, target);
+  CHECK(round_trip(*second, R"({"type":"subscribe","channel":"room","id":"s2"})") ==
+        R"({"type":"subscribed","channel":"room","id":"s2"})");
+  for (int i = 0; i < 3; ++i) CHECK(round_trip(*second, R"({"type":"ping"})") == R"({"type":"pong"})");
+  CHECK(subscribers(*second, "room") == count_answer(1));
+
+  auto publisher = open_plain(io, kLoopback4, server.ws_port, "/json");
+  send_text(*publisher, R"({"type":"publish","channel":"room","payload":"back"})");
+  CHECK(read_message(*second) == R"({"type":"message","channel":"room","payload":"back"})");
+
+  HandshakeResult result;
+  open_plain(io, kLoopback4, server.ws_port, "/json?drop_after_messages=1", &result);
+  CHECK(result.status == 400);
+  open_plain(io, kLoopback4, server.ws_port, "/json?push_ms=10", &result);
+  CHECK(result.status == 400);
+}
+
+TEST_CASE("/json: push_ms publishes ticks to a channel") {
+  TestServer server;
+  asio::io_context io;
+  auto ws = open_plain(io, kLoopback4, server.ws_port, "/json?push_ms=20&push_channel=ticks");
+  CHECK(round_trip(*ws, R"({"type":"subscribe","channel":"ticks"})") == R"({"type":"subscribed","channel":"ticks"})");
+
+  const std::string prefix = R"({"type":"message","channel":"ticks","payload":{"tick":)";
+  auto tick = [&] {
+    std::string message = read_message(*ws);
+    REQUIRE(message.rfind(prefix, 0) == 0);
+    return std::stoi(message.substr(prefix.size()));
+  };
+  int first = tick();
+  CHECK(first >= 1);
+  CHECK(tick() == first + 1);
+  CHECK(tick() == first + 2);
 }

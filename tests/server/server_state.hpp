@@ -2,6 +2,8 @@
 // I/O thread, so nothing here needs a lock.
 #pragma once
 
+#include "json_hub.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -11,9 +13,12 @@ namespace tether_test_server {
 
 struct ServerState {
   bool verbose = false;                     // --verbose: one stderr line per connection event
-  std::uint64_t next_connection_id = 1;     // only used to tag log lines
+  std::uint64_t next_connection_id = 1;     // tags log lines and /json subscriptions
   // /flaky: connections seen per key over the whole process lifetime.
   std::map<std::string, std::uint64_t, std::less<>> flaky_connections;
+  // /json: connections seen per key (drop_after_messages), and the channels shared by all of them.
+  std::map<std::string, std::uint64_t, std::less<>> json_connections;
+  JsonHub json;
 };
 
 // Writes "tether-test-server: <text>" to stderr.
