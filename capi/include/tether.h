@@ -118,6 +118,8 @@ typedef int32_t tether_status;
 #define TETHER_E_NOT_SUPPORTED       -24   /**< The operation is not supported here. */
 #define TETHER_E_INTERNAL            -25   /**< A bug in tether; the message says where. */
 #define TETHER_E_CANCELLED           -26   /**< The operation was cancelled by close or destroy. */
+#define TETHER_E_REMOTE              -27   /**< The server answered a request or subscription
+                                                with an error (the text says what it said). */
 
 /**
  * @brief Static English text for a status ("invalid argument", ...).
@@ -175,7 +177,7 @@ TETHER_API void TETHER_CALL tether_runtime_destroy(tether_runtime *runtime);
  * default, whether it is required or secret, its allowed values and its documentation.
  *
  * Keys (see the schema or the README for the full table):
- *   url, authMethod, messageFormat, authToken, tokenParamName, authMessageType,
+ *   url, authMethod, messageFormat, protocol, authToken, tokenParamName, authMessageType,
  *   authMessageTemplate, authSuccessType, authTimeout, subprotocols, pingInterval, pongTimeout,
  *   autoReconnect, maxReconnectAttempts, reconnectDelay, maxReconnectDelay, connectTimeout,
  *   handshakeTimeout, closeTimeout, maxMessageSize, queueWhileOffline, maxQueuedMessages,
@@ -255,6 +257,15 @@ typedef struct tether_event tether_event;
 #define TETHER_EVENT_SEND_FAILED   8  /**< A queued message will never be sent. id, status, text. */
 #define TETHER_EVENT_DRAINED       9  /**< The outgoing queue became empty after it had reached half
                                            of a limit or refused a message (backpressure). */
+#define TETHER_EVENT_CHANNEL_MESSAGE 10 /**< A message on a subscribed channel: id = subscription,
+                                             channel, data = payload JSON. One per subscription. */
+#define TETHER_EVENT_RESPONSE      11  /**< The outcome of tether_client_request: id = the caller's,
+                                           data = result JSON (status OK), or status
+                                           TETHER_E_REMOTE (data = the error JSON), _TIMEOUT or
+                                           _CLOSED with text. Exactly one per request. */
+#define TETHER_EVENT_SUBSCRIBED    12  /**< The server confirmed a subscription: id, channel. */
+#define TETHER_EVENT_SUBSCRIBE_FAILED 13 /**< The server refused a subscription, which is removed:
+                                             id, channel, status TETHER_E_REMOTE, text. */
 
 /* Connection states, as the specification names them. */
 #define TETHER_STATE_DISCONNECTED   0  /**< Not connected. */
@@ -274,14 +285,14 @@ typedef struct tether_event tether_event;
 TETHER_API int32_t TETHER_CALL tether_event_type(const tether_event *ev);
 
 /**
- * @brief The payload of a MESSAGE event.
+ * @brief The payload of a MESSAGE, CHANNEL_MESSAGE or RESPONSE event.
  * @param size Receives the length in bytes (may be NULL).
  * @returns A pointer owned by the event (valid as long as the event), or NULL with *size = 0 for
  *          other event types. Text messages are not NUL-terminated and may contain U+0000.
  */
 TETHER_API const uint8_t *TETHER_CALL tether_event_data(const tether_event *ev, size_t *size);
 
-/** @brief TETHER_MESSAGE_TEXT or TETHER_MESSAGE_BINARY for MESSAGE events, else 0. */
+/** @brief TETHER_MESSAGE_TEXT or TETHER_MESSAGE_BINARY for events with data, else 0. */
 TETHER_API int32_t TETHER_CALL tether_event_message_type(const tether_event *ev);
 
 /**
@@ -312,8 +323,13 @@ TETHER_API int32_t TETHER_CALL tether_event_attempt(const tether_event *ev);
 /** @brief The delay before the attempt of a RECONNECT event in milliseconds, else 0. */
 TETHER_API int64_t TETHER_CALL tether_event_delay_ms(const tether_event *ev);
 
-/** @brief The caller-chosen id of a SENT or SEND_FAILED event, else 0. */
+/** @brief The id of a SENT, SEND_FAILED or RESPONSE event (the caller's), or the subscription
+ *         of a CHANNEL_MESSAGE, SUBSCRIBED or SUBSCRIBE_FAILED event; else 0. */
 TETHER_API uint64_t TETHER_CALL tether_event_id(const tether_event *ev);
+
+/** @brief The channel of a CHANNEL_MESSAGE, SUBSCRIBED or SUBSCRIBE_FAILED event, owned by the
+ *         event; "" for other events. */
+TETHER_API const char *TETHER_CALL tether_event_channel(const tether_event *ev);
 
 /**
  * @brief Releases an event taken with tether_client_poll().
@@ -464,13 +480,74 @@ TETHER_API tether_status TETHER_CALL tether_client_buffered(uint64_t *out_messag
 /**
  * @brief A snapshot of the client's statistics as a JSON object:
  *        {"state","messagesSent","messagesReceived","bytesSent","bytesReceived","reconnects",
- *         "latencyMs","queuedMessages","queuedBytes","url"}. latencyMs is the last ping round
- *         trip (-1 before the first pong); url is redacted.
+ *         "latencyMs","queuedMessages","queuedBytes","url"}, plus "activeSubscriptions",
+ *         "pendingRequests" and "protocol" when a protocol other than raw is set. latencyMs is
+ *         the last ping round trip (-1 before the first pong); url is redacted.
  * @param out_json Receives text to release with tether_free().
  * @returns TETHER_OK, TETHER_E_INVALID_ARGUMENT, TETHER_E_NO_MEMORY.
  */
 TETHER_API tether_status TETHER_CALL tether_client_stats_json(char **out_json,
                                                               const tether_client *client);
+
+/* ---- connection manager: channels and requests ----------------------------------------------
+ * The specification's WebSocketConnectionManager. These speak the wire protocol chosen with the
+ * "protocol" option ("json": the spec's envelope). With protocol "raw" (the default) they fail
+ * with TETHER_E_NOT_SUPPORTED. Subscriptions live across reconnects: after every
+ * (re)authentication the client re-subscribes every live channel, then flushes the outgoing
+ * queue in order; subscriptions made while offline are sent once ready. */
+
+/**
+ * @brief Subscribes to a channel; its messages arrive as CHANNEL_MESSAGE events.
+ *
+ * Several subscriptions to one channel share one subscription on the wire; each gets its own
+ * events. A SUBSCRIBED or SUBSCRIBE_FAILED event follows when the server answers.
+ * @param out_subscription Receives the subscription id (never 0).
+ * @param channel     The channel name, UTF-8, copied.
+ * @param params_json NULL or JSON sent along with the subscription (e.g. a filter); validated.
+ * @returns TETHER_OK, TETHER_E_NOT_SUPPORTED (protocol raw), TETHER_E_INVALID_JSON,
+ *          TETHER_E_INVALID_UTF8, TETHER_E_INVALID_ARGUMENT, TETHER_E_CLOSED.
+ */
+TETHER_API tether_status TETHER_CALL tether_client_subscribe(uint64_t *out_subscription,
+                                                             tether_client *client,
+                                                             const char *channel,
+                                                             const char *params_json);
+
+/**
+ * @brief Ends a subscription. CHANNEL_MESSAGE events for it that are already under way (in the
+ *        poll queue, or being decoded on the I/O thread) may still arrive; no others will. When
+ *        it was the channel's last subscription the server is told to stop sending it.
+ * @returns TETHER_OK; TETHER_E_INVALID_ARGUMENT (no live subscription with that id);
+ *          TETHER_E_NOT_SUPPORTED.
+ */
+TETHER_API tether_status TETHER_CALL tether_client_unsubscribe(tether_client *client,
+                                                               uint64_t subscription);
+
+/**
+ * @brief Publishes a payload to a channel, queued in order with tether_client_send messages.
+ * @param payload_json JSON text; validated.
+ * @param id 0, or an id for SENT / SEND_FAILED as with tether_client_send.
+ * @returns As tether_client_send, plus TETHER_E_NOT_SUPPORTED.
+ */
+TETHER_API tether_status TETHER_CALL tether_client_publish(tether_client *client,
+                                                           const char *channel,
+                                                           const char *payload_json, uint64_t id);
+
+/**
+ * @brief Sends a request; exactly one RESPONSE event with the same id follows: the result, the
+ *        server's error (TETHER_E_REMOTE), a timeout (TETHER_E_TIMEOUT) or a lost connection
+ *        (TETHER_E_CLOSED; a request still queued when the connection drops is sent after the
+ *        reconnect instead).
+ * @param method      The method name, UTF-8.
+ * @param params_json NULL or JSON parameters; validated.
+ * @param timeout_ms  0 for no timeout, else the longest wait for the response (from now).
+ * @param id          Caller-chosen; must not equal the id of a request still pending.
+ * @returns As tether_client_send, plus TETHER_E_NOT_SUPPORTED and TETHER_E_INVALID_ARGUMENT for
+ *          a pending id or a negative timeout.
+ */
+TETHER_API tether_status TETHER_CALL tether_client_request(tether_client *client,
+                                                           const char *method,
+                                                           const char *params_json,
+                                                           int32_t timeout_ms, uint64_t id);
 
 /* ---- message utilities (the spec's createMessage / parseMessage / getCloseReason) ------------ */
 

@@ -11,6 +11,7 @@
 #include "impl/common/message.hpp"
 #include "impl/common/text.hpp"
 #include "impl/config/options.hpp"
+#include "impl/manager/manager.hpp"
 #include "impl/runtime/runtime.hpp"
 #include "impl/session/event.hpp"
 #include "impl/session/session.hpp"
@@ -25,6 +26,7 @@ struct tether_options {
 
 struct tether_client {
     std::shared_ptr<tether::session::Session> session;
+    tether::manager::Manager *manager = nullptr;  // owned by the session; null for protocol raw
 };
 
 namespace {
@@ -158,7 +160,7 @@ int32_t tether_event_type(const tether_event *ev) { return ev_or_empty(ev).type;
 
 const uint8_t *tether_event_data(const tether_event *ev, size_t *size) {
     const tether_event &e = ev_or_empty(ev);
-    if (e.type != TETHER_EVENT_MESSAGE) {
+    if (e.type != TETHER_EVENT_MESSAGE && e.type != TETHER_EVENT_CHANNEL_MESSAGE && e.type != TETHER_EVENT_RESPONSE) {
         if (size) *size = 0;
         return nullptr;
     }
@@ -176,13 +178,16 @@ int32_t tether_event_previous_state(const tether_event *ev) { return ev_or_empty
 int32_t tether_event_attempt(const tether_event *ev) { return ev_or_empty(ev).attempt; }
 int64_t tether_event_delay_ms(const tether_event *ev) { return ev_or_empty(ev).delay_ms; }
 uint64_t tether_event_id(const tether_event *ev) { return ev_or_empty(ev).id; }
+const char *tether_event_channel(const tether_event *ev) { return ev_or_empty(ev).channel.c_str(); }
 
 void tether_event_destroy(tether_event *ev) { delete ev; }
 
 const char *tether_event_type_str(int32_t type) {
-    static const char *const names[] = {"ready",        "open", "message", "close",       "error",
-                                        "state",        "reconnect", "sent", "send_failed", "drained"};
-    return type >= 0 && type <= 9 ? names[type] : "unknown";
+    static const char *const names[] = {"ready",     "open",       "message",         "close",
+                                        "error",     "state",      "reconnect",       "sent",
+                                        "send_failed", "drained",  "channel_message", "response",
+                                        "subscribed", "subscribe_failed"};
+    return type >= 0 && type <= 13 ? names[type] : "unknown";
 }
 
 const char *tether_state_str(int32_t state) { return tether::session::state_name(state); }
@@ -210,7 +215,14 @@ tether_status tether_client_new(tether_client **out, tether_runtime *runtime,
                 session, std::move(rt), options->values, mode, on_event, release_user_data, user_data))) {
             return s;
         }
-        *out = new tether_client{std::move(session)};
+        auto client = std::make_unique<tether_client>();
+        if (auto dialect = tether::protocol::make_dialect(options->values.protocol)) {
+            auto manager = std::make_shared<tether::manager::Manager>(*session, std::move(dialect));
+            client->manager = manager.get();
+            session->set_interceptor(std::move(manager));
+        }
+        client->session = std::move(session);
+        *out = client.release();
         return TETHER_OK;
     });
 }
@@ -305,6 +317,87 @@ tether_status tether_client_stats_json(char **out_json, const tether_client *cli
         if (client == nullptr) return null_argument("tether_client_stats_json", "client");
         *out_json = copy_out(client->session->stats_json());
         return TETHER_OK;
+    });
+}
+
+// ---- connection manager ---------------------------------------------------------------------
+
+namespace {
+
+tether_status no_manager(const char *function) {
+    return fail(TETHER_E_NOT_SUPPORTED, std::string(function) +
+                                            ": not supported by protocol raw; set the protocol option (e.g. json)");
+}
+
+tether_status check_text(const char *function, const char *name, const char *text) {
+    if (text == nullptr) return null_argument(function, name);
+    if (!tether::is_valid_utf8(text)) {
+        return fail(TETHER_E_INVALID_UTF8, std::string(function) + ": " + name + " must be valid UTF-8");
+    }
+    return TETHER_OK;
+}
+
+// NULL means "no JSON"; anything else must parse.
+tether_status check_json(const char *function, const char *name, const char *json) {
+    if (json == nullptr) return TETHER_OK;
+    if (tether::Error e = tether::validate_json(json)) {
+        return fail(e.status, std::string(function) + ": " + name + " is not valid JSON: " + e.message);
+    }
+    return TETHER_OK;
+}
+
+}  // namespace
+
+tether_status tether_client_subscribe(uint64_t *out_subscription, tether_client *client, const char *channel,
+                                      const char *params_json) {
+    static const char *const fn = "tether_client_subscribe";
+    return guarded(fn, [&] {
+        if (out_subscription == nullptr) return null_argument(fn, "out_subscription");
+        if (client == nullptr) return null_argument(fn, "client");
+        if (tether_status s = check_text(fn, "channel", channel)) return s;
+        if (tether_status s = check_json(fn, "params_json", params_json)) return s;
+        if (client->manager == nullptr) return no_manager(fn);
+        return report(client->manager->subscribe(*out_subscription, channel, params_json ? params_json : ""));
+    });
+}
+
+tether_status tether_client_unsubscribe(tether_client *client, uint64_t subscription) {
+    static const char *const fn = "tether_client_unsubscribe";
+    return guarded(fn, [&] {
+        if (client == nullptr) return null_argument(fn, "client");
+        if (client->manager == nullptr) return no_manager(fn);
+        return report(client->manager->unsubscribe(subscription));
+    });
+}
+
+tether_status tether_client_publish(tether_client *client, const char *channel, const char *payload_json,
+                                    uint64_t id) {
+    static const char *const fn = "tether_client_publish";
+    return guarded(fn, [&] {
+        if (client == nullptr) return null_argument(fn, "client");
+        if (tether_status s = check_text(fn, "channel", channel)) return s;
+        if (payload_json == nullptr) return null_argument(fn, "payload_json");
+        if (tether_status s = check_json(fn, "payload_json", payload_json)) return s;
+        if (client->manager == nullptr) return no_manager(fn);
+        tether::Error e = client->manager->publish(channel, payload_json, id);
+        if (e) e.message = std::string(fn) + ": " + e.message;
+        return report(e);
+    });
+}
+
+tether_status tether_client_request(tether_client *client, const char *method, const char *params_json,
+                                    int32_t timeout_ms, uint64_t id) {
+    static const char *const fn = "tether_client_request";
+    return guarded(fn, [&] {
+        if (client == nullptr) return null_argument(fn, "client");
+        if (tether_status s = check_text(fn, "method", method)) return s;
+        if (tether_status s = check_json(fn, "params_json", params_json)) return s;
+        if (timeout_ms < 0) {
+            return fail(TETHER_E_INVALID_ARGUMENT,
+                        std::string(fn) + ": timeout_ms must be 0 (none) or positive, got " + std::to_string(timeout_ms));
+        }
+        if (client->manager == nullptr) return no_manager(fn);
+        return report(client->manager->request(method, params_json ? params_json : "", timeout_ms, id));
     });
 }
 

@@ -40,6 +40,7 @@ constexpr StatusText kStatusTable[] = {
     {TETHER_E_NOT_SUPPORTED, "not supported", "TETHER_E_NOT_SUPPORTED"},
     {TETHER_E_INTERNAL, "internal error", "TETHER_E_INTERNAL"},
     {TETHER_E_CANCELLED, "cancelled", "TETHER_E_CANCELLED"},
+    {TETHER_E_REMOTE, "the server answered with an error", "TETHER_E_REMOTE"},
 };
 
 const StatusText *find_status(tether_status status) noexcept {

@@ -191,6 +191,14 @@ Error set_message_format(Options &o, const Spec &s, std::string_view v) {
 }
 std::string get_message_format(const Options &o) { return to_string(o.message_format); }
 
+Error set_protocol(Options &o, const Spec &s, std::string_view v) {
+    std::size_t i = 0;
+    if (Error e = check_select(s, v, i)) return e;
+    o.protocol = static_cast<Protocol>(i);
+    return ok();
+}
+std::string get_protocol(const Options &o) { return to_string(o.protocol); }
+
 // Never echo the token: not in this message, not in any other.
 Error set_auth_token(Options &o, const Spec &s, std::string_view v) {
     if (find_control(v) != std::string_view::npos || v.find('\t') != std::string_view::npos)
@@ -383,6 +391,12 @@ const std::vector<Spec> &specs() {
                            get_message_format,
                            "What messages are: json (text frames that must hold JSON), text "
                            "(UTF-8 text frames) or binary (binary frames)."));
+        Spec protocol = select("protocol", {"raw", "json"}, set_protocol, get_protocol,
+                               "The wire protocol of the connection manager (subscribe, publish, "
+                               "request): raw (none: messages go out and come in as they are) or "
+                               "json (the spec's envelope {type, channel, payload, id, timestamp}).");
+        protocol.required = false;  // not in the spec's required fields: raw works without it
+        t.push_back(std::move(protocol));
         t.push_back(custom("authToken", Kind::secret, set_auth_token, get_auth_token,
                            "Authentication token. Secret: never logged or shown in errors, "
                            "events or stats; reads back as ***. With subprotocol auth it must be "
@@ -665,6 +679,14 @@ const char *to_string(MessageFormat f) noexcept {
     case MessageFormat::binary: return "binary";
     }
     return "json";
+}
+
+const char *to_string(Protocol p) noexcept {
+    switch (p) {
+    case Protocol::raw: return "raw";
+    case Protocol::json: return "json";
+    }
+    return "raw";
 }
 
 Error set_option(Options &o, std::string_view key, std::string_view value) {

@@ -14,11 +14,14 @@ namespace tether::config {
 
 enum class AuthMethod { none, query_param, first_message, subprotocol };  // "none", "query-param", "first-message", "subprotocol"
 enum class MessageFormat { json, text, binary };
+// The wire protocol the connection manager speaks (impl/protocol). raw: none, messages as sent.
+enum class Protocol { raw, json };  // "raw", "json"
 
 struct Options {
     std::string url;                        // required before connect
     AuthMethod auth_method = AuthMethod::none;
     MessageFormat message_format = MessageFormat::json;
+    Protocol protocol = Protocol::raw;
     std::string auth_token;                 // secret
     std::string token_param_name = "token";
     std::string auth_message_type = "authenticate";
@@ -75,5 +78,6 @@ Error check_ready_to_connect(const Options &o);
 // The text form of an AuthMethod / MessageFormat ("query-param", "json").
 const char *to_string(AuthMethod m) noexcept;
 const char *to_string(MessageFormat f) noexcept;
+const char *to_string(Protocol p) noexcept;
 
 }  // namespace tether::config

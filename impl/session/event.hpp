@@ -13,6 +13,7 @@ struct tether_event {
     int32_t message_type = 0;
     std::string data;   // MESSAGE payload
     std::string text;   // subprotocol, close reason or error message
+    std::string channel;  // CHANNEL_MESSAGE, SUBSCRIBED, SUBSCRIBE_FAILED
     int32_t code = 0;
     int32_t was_clean = 0;
     tether_status status = TETHER_OK;

@@ -140,42 +140,62 @@ Error Session::send(int32_t type, const void *data, size_t size, uint64_t id) {
             }
         }
     }
-    bool post_pump = false;
-    {
-        std::lock_guard<std::mutex> lock(queue_mutex_);
-        if (!options_.queue_while_offline && !ready_.load()) {
-            return make_error(TETHER_E_NOT_CONNECTED,
-                              std::string("tether_client_send: the client is ") + state_name(state_.load()) +
-                                  " and queueWhileOffline is false");
-        }
-        if (queue_.size() >= options_.max_queued_messages ||
-            queued_bytes_ + size > options_.max_queued_bytes) {
-            drain_wanted_ = true;
-            return make_error(TETHER_E_QUEUE_FULL,
-                              "tether_client_send: the outgoing queue is full (" +
-                                  std::to_string(queue_.size()) + " messages, " +
-                                  std::to_string(queued_bytes_) + " bytes; limits maxQueuedMessages " +
-                                  std::to_string(options_.max_queued_messages) + ", maxQueuedBytes " +
-                                  std::to_string(options_.max_queued_bytes) + ")");
-        }
-        queue_.push_back(Outgoing{std::string(view), binary, id});
-        queued_bytes_ += size;
-        if (queue_.size() * 2 >= options_.max_queued_messages ||
-            queued_bytes_ * 2 >= options_.max_queued_bytes) {
-            drain_wanted_ = true;
-        }
-        if (!pump_posted_) post_pump = pump_posted_ = true;
+    Error e = enqueue(Outgoing{std::string(view), binary, id, 0});
+    if (e) e.message = "tether_client_send: " + e.message;
+    return e;
+}
+
+Error Session::queue_frame(std::string frame, uint64_t send_id, uint64_t tag) {
+    if (closing_.load()) return make_error(TETHER_E_CLOSED, "the client was closed by the application");
+    if (frame.size() > options_.max_message_size) {
+        return make_error(TETHER_E_MESSAGE_TOO_BIG, "the message has " + std::to_string(frame.size()) +
+                                                        " bytes, more than maxMessageSize (" +
+                                                        std::to_string(options_.max_message_size) + ")");
     }
-    if (post_pump) {
-        net::post(strand_, [self = shared_from_this()] {
-            {
-                std::lock_guard<std::mutex> lock(self->queue_mutex_);
-                self->pump_posted_ = false;
-            }
-            self->pump_writes();
-        });
+    return enqueue(Outgoing{std::move(frame), false, send_id, tag});
+}
+
+Error Session::enqueue(Outgoing message) {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    if (!options_.queue_while_offline && !ready_.load()) {
+        return make_error(TETHER_E_NOT_CONNECTED, std::string("the client is ") + state_name(state_.load()) +
+                                                      " and queueWhileOffline is false");
     }
+    const uint64_t size = message.data.size();
+    if (queue_.size() >= options_.max_queued_messages || queued_bytes_ + size > options_.max_queued_bytes) {
+        drain_wanted_ = true;
+        return make_error(TETHER_E_QUEUE_FULL,
+                          "the outgoing queue is full (" + std::to_string(queue_.size()) + " messages, " +
+                              std::to_string(queued_bytes_) + " bytes; limits maxQueuedMessages " +
+                              std::to_string(options_.max_queued_messages) + ", maxQueuedBytes " +
+                              std::to_string(options_.max_queued_bytes) + ")");
+    }
+    queue_.push_back(std::move(message));
+    queued_bytes_ += size;
+    if (queue_.size() * 2 >= options_.max_queued_messages || queued_bytes_ * 2 >= options_.max_queued_bytes) {
+        drain_wanted_ = true;
+    }
+    post_pump_locked();
     return ok();
+}
+
+void Session::send_control_frame(std::string frame) {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    control_queue_.push_back(Outgoing{std::move(frame), false, 0, 0});
+    post_pump_locked();
+}
+
+// One pump in flight at a time however many threads send: queue_mutex_ must be held.
+void Session::post_pump_locked() {
+    if (pump_posted_) return;
+    pump_posted_ = true;
+    net::post(strand_, [self = shared_from_this()] {
+        {
+            std::lock_guard<std::mutex> lock(self->queue_mutex_);
+            self->pump_posted_ = false;
+        }
+        self->pump_writes();
+    });
 }
 
 Error Session::close(int32_t code, std::string reason) {
@@ -216,6 +236,7 @@ std::string Session::stats_json() const {
     out += ",\"latencyMs\":" + std::to_string(latency_ms_.load());
     out += ",\"queuedMessages\":" + std::to_string(queued_messages);
     out += ",\"queuedBytes\":" + std::to_string(queued_bytes);
+    if (interceptor_) out += interceptor_->stats_fields();
     out += ",\"url\":\"" + json_escape(redacted_url_) + "\"}";
     return out;
 }
@@ -342,6 +363,14 @@ void Session::send_auth_message() {
 void Session::on_ready() {
     auth_timer_.cancel();
     attempt_ = 0;
+    if (interceptor_) {
+        // Re-subscriptions go out before anything the application queued.
+        std::vector<std::string> frames = interceptor_->on_ready();
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+            control_queue_.push_front(Outgoing{std::move(*it), false, 0, 0});
+        }
+    }
     ready_ = true;
     set_state(TETHER_STATE_AUTHENTICATED);
     auto ev = make_event(TETHER_EVENT_OPEN);
@@ -384,6 +413,10 @@ void Session::on_read(uint64_t generation, const Failure *failure, bool binary, 
         start_read();
         return;
     }
+    if (interceptor_ && interceptor_->on_message(data, binary)) {
+        start_read();
+        return;
+    }
     auto ev = make_event(TETHER_EVENT_MESSAGE);
     ev->message_type = binary ? TETHER_MESSAGE_BINARY : TETHER_MESSAGE_TEXT;
     ev->data = std::move(data);
@@ -397,7 +430,10 @@ void Session::pump_writes() {
     if (writing_ || !ready_ || !conn_ || close_sent_) return;
     {
         std::lock_guard<std::mutex> lock(queue_mutex_);
-        if (!queue_.empty()) {
+        if (!control_queue_.empty()) {
+            inflight_ = std::move(control_queue_.front());
+            control_queue_.pop_front();
+        } else if (!queue_.empty()) {
             inflight_ = std::move(queue_.front());
             queue_.pop_front();
             queued_bytes_ -= inflight_->data.size();
@@ -425,7 +461,9 @@ void Session::on_write(uint64_t generation, const Failure *failure) {
     messages_sent_.fetch_add(1, std::memory_order_relaxed);
     bytes_sent_.fetch_add(inflight_->data.size(), std::memory_order_relaxed);
     const uint64_t id = inflight_->id;
+    const uint64_t tag = inflight_->tag;
     inflight_.reset();
+    if (tag != 0 && interceptor_) interceptor_->on_written(tag);
     if (id != 0) {
         auto ev = make_event(TETHER_EVENT_SENT);
         ev->id = id;
@@ -525,6 +563,10 @@ void Session::drop_connection() {
     auth_timer_.cancel();
     if (conn_) conn_->abort();
     conn_.reset();
+    {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        control_queue_.clear();  // made per connection: the next on_ready makes them again
+    }
     ready_ = false;
     reading_ = false;
     writing_ = false;
@@ -570,6 +612,7 @@ void Session::on_connection_lost(const Failure &failure) {
         close_timer_.cancel();
         pending_close_.reset();
         fail_queued(TETHER_E_CANCELLED, "the client was closed before this message was sent");
+        if (interceptor_) interceptor_->on_connection_lost(true);
         set_state(TETHER_STATE_DISCONNECTED);
         running_ = false;
         return;
@@ -579,6 +622,7 @@ void Session::on_connection_lost(const Failure &failure) {
     const bool attempts_left = options_.max_reconnect_attempts == 0 ||
                                attempt_ < options_.max_reconnect_attempts;
     if (decision.reconnect && options_.auto_reconnect && attempts_left) {
+        if (interceptor_) interceptor_->on_connection_lost(false);
         ++attempt_;
         const int64_t delay = backoff_.delay_ms(attempt_);
         reconnects_.fetch_add(1, std::memory_order_relaxed);
@@ -605,6 +649,7 @@ void Session::on_connection_lost(const Failure &failure) {
         emit(std::move(ev));
     }
     fail_queued(TETHER_E_CLOSED, "the connection closed and will not reconnect: " + why);
+    if (interceptor_) interceptor_->on_connection_lost(true);
     const bool normal = !failure.error.failed() &&
                         (failure.close_code == 1000 || failure.close_code == 1001) && !(decision.reconnect && options_.auto_reconnect);
     set_state(normal ? TETHER_STATE_DISCONNECTED : TETHER_STATE_ERROR);
@@ -653,6 +698,7 @@ void Session::finish_close(int32_t code, const std::string &reason, bool clean) 
     close_timer_.cancel();
     pending_close_.reset();
     fail_queued(TETHER_E_CANCELLED, "the client was closed before this message was sent");
+    if (interceptor_) interceptor_->on_connection_lost(true);
     auto ev = make_event(TETHER_EVENT_CLOSE);
     ev->code = code;
     ev->text = reason;

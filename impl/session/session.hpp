@@ -24,6 +24,7 @@
 #include "impl/config/options.hpp"
 #include "impl/runtime/runtime.hpp"
 #include "impl/session/delivery.hpp"
+#include "impl/session/interceptor.hpp"
 #include "impl/session/reconnect.hpp"
 #include "impl/transport/connection.hpp"
 
@@ -47,6 +48,18 @@ public:
     Error set_token(std::string token);
     void destroy();
 
+    // For the layer above (impl/manager). set_interceptor only before connect().
+    void set_interceptor(std::shared_ptr<Interceptor> interceptor) { interceptor_ = std::move(interceptor); }
+    // Queues a frame built by that layer, in order with application messages; send_id works as
+    // for send(), tag comes back through Interceptor::on_written. Any thread.
+    Error queue_frame(std::string frame, uint64_t send_id, uint64_t tag);
+    // Sends a frame ahead of the queue, now that the client is ready. Any thread.
+    void send_control_frame(std::string frame);
+    // Emits an event made by that layer. Strand only.
+    void emit_event(EventPtr ev) { emit(std::move(ev)); }
+    EventPtr new_event(int32_t type) const { return make_event(type); }
+    const boost::asio::strand<boost::asio::io_context::executor_type> &strand() const noexcept { return strand_; }
+
     int32_t state() const noexcept { return state_.load(); }
     void buffered(uint64_t &messages, uint64_t &bytes) const;
     std::string stats_json() const;
@@ -65,8 +78,12 @@ private:
     struct Outgoing {
         std::string data;
         bool binary = false;
-        uint64_t id = 0;
+        uint64_t id = 0;   // the caller's, for SENT / SEND_FAILED
+        uint64_t tag = 0;  // the interceptor's, for on_written
     };
+
+    Error enqueue(Outgoing message);
+    void post_pump_locked();
 
     // All of these run on the strand.
     void open_connection();
@@ -100,6 +117,7 @@ private:
     const std::optional<ProxyUrl> proxy_;
     const std::shared_ptr<boost::asio::ssl::context> tls_;
     const std::string redacted_url_;
+    std::shared_ptr<Interceptor> interceptor_;
     Delivery delivery_;
     Backoff backoff_;
 
@@ -114,6 +132,7 @@ private:
     // The outgoing queue, filled from any thread.
     mutable std::mutex queue_mutex_;
     std::deque<Outgoing> queue_;
+    std::deque<Outgoing> control_queue_;  // the interceptor's frames, sent first; per connection
     uint64_t queued_bytes_ = 0;
     bool pump_posted_ = false;
     bool drain_wanted_ = false;

@@ -23,6 +23,7 @@ struct Recorded {
     int32_t message_type = 0;
     std::string data;
     std::string text;
+    std::string channel;
     int32_t code = 0;
     int32_t was_clean = 0;
     int32_t status = 0;
@@ -41,6 +42,7 @@ inline Recorded record(const tether_event *ev) {
     if (data) r.data.assign(reinterpret_cast<const char *>(data), size);
     r.message_type = tether_event_message_type(ev);
     r.text = tether_event_text(ev);
+    r.channel = tether_event_channel(ev);
     r.code = tether_event_code(ev);
     r.was_clean = tether_event_was_clean(ev);
     r.status = tether_event_status(ev);

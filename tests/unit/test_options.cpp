@@ -22,7 +22,7 @@ namespace {
 
 // Every key of tether.h, in its order.
 const std::vector<std::string> kAllKeys = {
-    "url", "authMethod", "messageFormat", "authToken", "tokenParamName", "authMessageType",
+    "url", "authMethod", "messageFormat", "protocol", "authToken", "tokenParamName", "authMessageType",
     "authMessageTemplate", "authSuccessType", "authTimeout", "subprotocols", "pingInterval",
     "pongTimeout", "autoReconnect", "maxReconnectAttempts", "reconnectDelay", "maxReconnectDelay",
     "connectTimeout", "handshakeTimeout", "closeTimeout", "maxMessageSize", "queueWhileOffline",
@@ -92,6 +92,7 @@ TEST_CASE("defaults match the spec", "[options]") {
         {"authSuccessType", ""},
         {"authTimeout", "10000"},
         {"subprotocols", ""},
+        {"protocol", "raw"},
         {"pingInterval", "30000"},
         {"pongTimeout", "5000"},
         {"autoReconnect", "true"},

@@ -37,7 +37,7 @@ TEST_CASE("status texts and names of known codes", "[status]") {
 }
 
 TEST_CASE("unknown status codes", "[status]") {
-    for (tether_status s : {1, 5, -27, -1000, INT32_MIN, INT32_MAX}) {
+    for (tether_status s : {1, 5, -28, -1000, INT32_MIN, INT32_MAX}) {
         CAPTURE(s);
         CHECK(std::string(status_str(s)) == "unknown status");
         CHECK(std::string(status_name(s)) == "TETHER_E_UNKNOWN");
