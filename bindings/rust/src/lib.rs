@@ -66,7 +66,7 @@ pub use client::{Buffered, Client, ClientBuilder, Events};
 pub use error::{Error, Result, Status};
 pub use event::{Event, EventType, Message, MessageType, State};
 pub use message::{close_code_str, create_message, parse_message, version};
-pub use options::{AuthMethod, MessageFormat, Options};
+pub use options::{AuthMethod, MessageFormat, Options, Protocol};
 pub use runtime::Runtime;
 pub use stats::Stats;
 

@@ -77,6 +77,39 @@ impl MessageFormat {
     }
 }
 
+/// The wire protocol of the connection manager (the `protocol` option): what
+/// `Client::subscribe`, `Client::publish` and
+/// `Client::request` speak.
+///
+/// ```
+/// assert_eq!(tether::Protocol::Json.as_str(), "json");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// No protocol (the default): messages go out and come in as they are; the connection
+    /// manager's calls fail with [`Status::NOT_SUPPORTED`](crate::Status::NOT_SUPPORTED).
+    #[default]
+    Raw,
+    /// The specification's JSON envelope `{type, channel, payload, id, timestamp}`: channels,
+    /// publish and request/response.
+    Json,
+}
+
+impl Protocol {
+    /// The option's text value.
+    ///
+    /// ```
+    /// assert_eq!(tether::Protocol::Raw.as_str(), "raw");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Raw => "raw",
+            Protocol::Json => "json",
+        }
+    }
+}
+
 /// The options of a client, validated as they are set.
 ///
 /// Every setter checks its value at once and returns `Err` naming the key when it does not
@@ -266,6 +299,20 @@ impl Options {
     /// ```
     pub fn message_format(&mut self, format: MessageFormat) -> Result<&mut Self> {
         self.set("messageFormat", format.as_str())
+    }
+
+    /// `protocol`: the wire protocol of the connection manager (default [`Protocol::Raw`]).
+    /// Set [`Protocol::Json`] to use `Client::subscribe`,
+    /// `Client::publish` and `Client::request`.
+    ///
+    /// ```
+    /// let mut options = tether::Options::new();
+    /// options.protocol(tether::Protocol::Json)?;
+    /// assert_eq!(options.get("protocol")?, "json");
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub fn protocol(&mut self, protocol: Protocol) -> Result<&mut Self> {
+        self.set("protocol", protocol.as_str())
     }
 
     /// `authToken`: secret; never shown in errors, events, stats or logs. Replace it on a live

@@ -197,6 +197,8 @@ fn every_schema_key_has_a_typed_setter() {
         .unwrap()
         .message_format(MessageFormat::Binary)
         .unwrap()
+        .protocol(tether::Protocol::Json)
+        .unwrap()
         .auth_token("t")
         .unwrap()
         .token_param_name("tk")
@@ -259,6 +261,7 @@ fn every_schema_key_has_a_typed_setter() {
         ("url", "wss://127.0.0.1:1/x"),
         ("authMethod", "first-message"),
         ("messageFormat", "binary"),
+        ("protocol", "json"),
         ("authToken", "***"),
         ("tokenParamName", "tk"),
         ("authMessageType", "login"),
