@@ -62,6 +62,7 @@ Error Manager::publish(const std::string &channel, const std::string &payload_js
 
 Error Manager::request(const std::string &method, const std::string &params_json, int32_t timeout_ms, uint64_t id) {
     std::string wire_id;
+    uint64_t tag = 0;  // the number in the wire id: on_written finds the request by it
     {
         std::lock_guard<std::mutex> lock(mutex_);
         for (const auto &p : pending_) {
@@ -70,10 +71,10 @@ Error Manager::request(const std::string &method, const std::string &params_json
                                   "tether_client_request: request id " + std::to_string(id) + " is already pending");
             }
         }
+        tag = next_wire_;
         wire_id = next_wire_id('q');
         pending_[wire_id].id = id;
     }
-    const uint64_t tag = std::stoull(wire_id.substr(1));
     if (Error e = session_.queue_frame(dialect_->request(wire_id, method, params_json), 0, tag)) {
         std::lock_guard<std::mutex> lock(mutex_);
         pending_.erase(wire_id);
