@@ -28,6 +28,7 @@ section "bindings"
 cmake --install build --prefix "$root/build/stage" >/dev/null
 export TETHER_PREFIX="$root/build/stage"
 export TETHER_TEST_SERVER="$root/build/tests/server/tether-test-server"
+export PATH="$PATH:${HOME:-/root}/.cargo/bin"   # rustup's cargo, where the machine has it
 for binding_test in bindings/*/test.sh; do
   [ -x "$binding_test" ] || continue
   section "$(dirname "$binding_test")"
