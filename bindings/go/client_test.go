@@ -522,7 +522,7 @@ func TestStatusTable(t *testing.T) {
 		tether.ErrProtocol: "PROTOCOL", tether.ErrMessageTooBig: "MESSAGE_TOO_BIG",
 		tether.ErrClosed: "CLOSED", tether.ErrPongTimeout: "PONG_TIMEOUT", tether.ErrIO: "IO",
 		tether.ErrNotSupported: "NOT_SUPPORTED", tether.ErrInternal: "INTERNAL",
-		tether.ErrCancelled: "CANCELLED",
+		tether.ErrCancelled: "CANCELLED", tether.ErrRemote: "REMOTE",
 	}
 	seen := map[tether.Status]bool{}
 	for e, name := range table {
@@ -535,6 +535,12 @@ func TestStatusTable(t *testing.T) {
 		seen[e.Status] = true
 		if e.Error() == "" || e.Status.String() == "" {
 			t.Errorf("no text for %s", name)
+		}
+	}
+	// Every status the library knows has its Err* value here: a code added to tether.h shows up.
+	for st := tether.Status(-1); st >= -200; st-- {
+		if name := st.Name(); name != "TETHER_E_UNKNOWN" && !seen[st] {
+			t.Errorf("status %d (%s) has no Err* value in the binding", st, name)
 		}
 	}
 	if tether.StatusOK.Name() != "TETHER_OK" {

@@ -33,6 +33,7 @@ const (
 	StatusNotSupported    Status = -24 // The operation is not supported here.
 	StatusInternal        Status = -25 // A bug in tether; the message says where.
 	StatusCancelled       Status = -26 // The operation was cancelled by close or destroy.
+	StatusRemote          Status = -27 // The server answered a request or subscription with an error.
 )
 
 // String returns the library's English text for the status, e.g. "outgoing queue is full".
@@ -94,4 +95,5 @@ var (
 	ErrNotSupported    = &Error{Status: StatusNotSupported}
 	ErrInternal        = &Error{Status: StatusInternal}
 	ErrCancelled       = &Error{Status: StatusCancelled}
+	ErrRemote          = &Error{Status: StatusRemote}
 )

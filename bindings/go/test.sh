@@ -14,6 +14,14 @@ export TETHER_TEST_SERVER="${TETHER_TEST_SERVER:-$TETHER_PREFIX/bin/tether-test-
 export PKG_CONFIG_PATH="$TETHER_PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export LD_LIBRARY_PATH="$TETHER_PREFIX/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export GOPROXY=off GOFLAGS="${GOFLAGS:-}" CGO_ENABLED=1
+# The prefix's own paths, next to pkg-config's: a staged install may carry a tether.pc whose
+# prefix is relative (or points elsewhere). The header's hash is part of CGO_CFLAGS, and so of
+# Go's build cache key, which does not cover headers outside the package: a changed tether.h
+# recompiles the binding instead of reusing a build made against the old one.
+[[ -f "$TETHER_PREFIX/include/tether.h" ]] || { echo "test.sh: no $TETHER_PREFIX/include/tether.h" >&2; exit 1; }
+HEADER_SUM=$(cksum <"$TETHER_PREFIX/include/tether.h" | cut -d' ' -f1)
+export CGO_CFLAGS="-I$TETHER_PREFIX/include -DTETHER_GO_HEADER_SUM=$HEADER_SUM ${CGO_CFLAGS:--O2 -g}"
+export CGO_LDFLAGS="-L$TETHER_PREFIX/lib ${CGO_LDFLAGS:--O2 -g}"
 
 echo "== go vet"
 go vet ./...
