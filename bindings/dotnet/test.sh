@@ -31,7 +31,9 @@ dotnet test tests/Tether.Tests --no-build -c Release --logger "console;verbosity
 
 echo "== pack"
 dotnet pack src/Tether -c Release -o "$work/feed"
-unzip -l "$work/feed/Tether.0.1.0.nupkg" | grep -q 'runtimes/linux-x64/native/libtether.so' \
+# Not `unzip -l | grep -q`: grep quits at the match, unzip may die of SIGPIPE, and pipefail fails.
+listing=$(unzip -l "$work/feed/Tether.0.1.0.nupkg")
+grep -q 'runtimes/linux-x64/native/libtether.so' <<<"$listing" \
   || { echo "test.sh: the package has no runtimes/linux-x64/native/libtether.so" >&2; exit 1; }
 
 echo "== quick start from the package (fresh console app)"

@@ -54,3 +54,14 @@ public enum MessageFormat
     /// <summary><c>binary</c>: binary frames.</summary>
     Binary,
 }
+
+/// <summary>The wire protocol of the connection manager (option <c>protocol</c>).</summary>
+public enum WireProtocol
+{
+    /// <summary><c>raw</c>: no protocol; messages go out and come in as they are. The connection
+    /// manager's calls fail with <see cref="TetherStatus.NotSupported"/>.</summary>
+    Raw,
+    /// <summary><c>json</c>: the specification's envelope <c>{type, channel, payload, id, timestamp}</c>,
+    /// which the connection manager speaks.</summary>
+    Json,
+}

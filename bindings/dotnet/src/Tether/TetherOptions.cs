@@ -31,6 +31,10 @@ public sealed class TetherOptions
     /// <summary><c>messageFormat</c>: default <see cref="Tether.MessageFormat.Json"/>.</summary>
     public MessageFormat? MessageFormat { get; set; }
 
+    /// <summary><c>protocol</c>: the wire protocol of the connection manager. Default
+    /// <see cref="WireProtocol.Raw"/>; the connection manager needs <see cref="WireProtocol.Json"/>.</summary>
+    public WireProtocol? Protocol { get; set; }
+
     /// <summary><c>authToken</c>: the secret. tether never shows it in errors, events, stats or logs.</summary>
     public string? AuthToken { get; set; }
 
@@ -170,6 +174,13 @@ public sealed class TetherOptions
             Tether.MessageFormat.Text => "text",
             Tether.MessageFormat.Binary => "binary",
             _ => throw new ArgumentOutOfRangeException(nameof(MessageFormat), MessageFormat, "not a MessageFormat"),
+        });
+        Add("protocol", Protocol switch
+        {
+            null => null,
+            WireProtocol.Raw => "raw",
+            WireProtocol.Json => "json",
+            _ => throw new ArgumentOutOfRangeException(nameof(Protocol), Protocol, "not a WireProtocol"),
         });
         Add("authToken", AuthToken);
         Add("tokenParamName", TokenParamName);

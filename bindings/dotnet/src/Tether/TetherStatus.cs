@@ -60,4 +60,7 @@ public enum TetherStatus
     Internal = -25,
     /// <summary>The operation was cancelled by close or destroy.</summary>
     Cancelled = -26,
+    /// <summary>The server answered a request or subscription with an error; the message says
+    /// what it said.</summary>
+    Remote = -27,
 }

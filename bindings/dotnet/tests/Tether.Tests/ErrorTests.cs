@@ -92,6 +92,7 @@ public sealed class ErrorTests(TestServer server) : IClassFixture<TestServer>
         {
             AuthMethod = AuthMethod.FirstMessage, PingInterval = TimeSpan.FromSeconds(15), AutoReconnect = false,
             Subprotocols = ["a", "b"], Headers = new Dictionary<string, string> { ["X-A"] = "1" },
+            Protocol = WireProtocol.Json,
         };
         var pairs = options.ToKeyValuePairs().ToDictionary(p => p.Key, p => p.Value);
         Assert.Equal("first-message", pairs["authMethod"]);
@@ -99,8 +100,10 @@ public sealed class ErrorTests(TestServer server) : IClassFixture<TestServer>
         Assert.Equal("false", pairs["autoReconnect"]);
         Assert.Equal("a,b", pairs["subprotocols"]);
         Assert.Equal("{\"X-A\":\"1\"}", pairs["headers"]);
+        Assert.Equal("json", pairs["protocol"]);
         options.Validate();
         Assert.Contains("\"insecureSkipTlsVerify\"", TetherOptions.SchemaJson);
         Assert.Matches(@"^\d+\.\d+\.\d+$", TetherClient.NativeVersion);
+        Assert.Equal("TETHER_E_REMOTE", new TetherException(TetherStatus.Remote, "x").StatusName);
     }
 }
