@@ -211,6 +211,7 @@ class Client extends EventEmitter {
   #closeWaiters = [];
   #iterators = new Set();
   #paused = false;
+  #closing = false; // close() was called since the last connect()
   #lastError = null;
   #protocol = '';
 
@@ -273,6 +274,7 @@ class Client extends EventEmitter {
     });
     if (state === STATE.disconnected || state === STATE.error) {
       this.#lastError = null;
+      this.#closing = false;
       const st = native.connect(this);
       if (st !== 0 && st !== Status.BAD_STATE) {
         const err = lastError(st);
@@ -339,9 +341,11 @@ class Client extends EventEmitter {
     if (typeof reason !== 'string') throw argumentError(`close reason must be a string, got ${describe(reason)}`);
     if (this.#destroyed) return Promise.resolve();
     const state = native.state(this);
+    const pending = this.#connectWaiters.length > 0;
     const st = native.close(this, code, reason);
     if (st !== 0) throw lastError(st);
-    if (state === STATE.disconnected || state === STATE.error) return Promise.resolve();
+    if ((state === STATE.disconnected || state === STATE.error) && !pending) return Promise.resolve();
+    this.#closing = true;
     return new Promise((resolve) => this.#closeWaiters.push(resolve));
   }
 
@@ -444,6 +448,10 @@ class Client extends EventEmitter {
       case EV.CLOSE: {
         const info = { code: ev.code, reason: ev.reason, wasClean: ev.wasClean };
         if (ev.status !== 0) info.error = this.#lastError || new TetherError(ev.status);
+        // After close() nothing reconnects, so this CLOSE ends the client. Settling here rather
+        // than on the following 'disconnected' state also covers a close() made right after
+        // connect(), where libtether 0.1.0 reports CLOSE without any STATE event.
+        if (this.#closing) this.#settleEnd('disconnected', true);
         this.emit('close', info);
         break;
       }
@@ -490,14 +498,16 @@ class Client extends EventEmitter {
   }
 
   // The client stopped for good (closed, gave up, or refused): settle what waited on it.
-  #settleEnd(state) {
+  #settleEnd(state, closedByUs = false) {
     const err =
       state === 'error'
         ? this.#lastError || new TetherError(Status.CLOSED, 'the connection failed')
-        : this.#lastError || new TetherError(Status.CLOSED, 'the connection closed before it was ready');
+        : this.#lastError ||
+          new TetherError(closedByUs ? Status.CANCELLED : Status.CLOSED,
+            closedByUs ? 'close() was called before the connection was ready' : 'the connection closed before it was ready');
     const waiting = this.#connectWaiters;
-    this.#connectWaiters = waiting.filter((w) => !w.armed);
-    for (const w of waiting) if (w.armed) w.reject(err);
+    this.#connectWaiters = closedByUs ? [] : waiting.filter((w) => !w.armed);
+    for (const w of waiting) if (w.armed || closedByUs) w.reject(err);
     for (const resolve of this.#closeWaiters.splice(0)) resolve();
     for (const it of this.#iterators) it.end(state === 'error' ? err : null);
   }

@@ -52,6 +52,7 @@ typedef struct client_ctx {
     napi_ref self;         /* reference to the wrapped object; strong while active */
     int wrapper_alive;
     int active;
+    int connect_pending; /* connect() called, its first STATE (or CLOSE) event not drained yet */
     int paused;
     int drain_scheduled;
 } client_ctx;
@@ -186,7 +187,10 @@ static void update_active(napi_env env, client_ctx *c) {
     if (!c->client) return;
     int32_t st = TETHER_STATE_DISCONNECTED;
     tether_client_state(&st, c->client);
-    set_active(env, c, st != TETHER_STATE_DISCONNECTED && st != TETHER_STATE_ERROR);
+    /* tether changes the state on its I/O thread, so right after connect() it may still read
+     * "disconnected": stay active until that attempt has reported itself. */
+    set_active(env, c,
+               c->connect_pending || (st != TETHER_STATE_DISCONNECTED && st != TETHER_STATE_ERROR));
 }
 
 /* Asks for a drain on a later turn of the loop. JS thread only, client alive (so TSFN alive). */
@@ -301,8 +305,9 @@ static void drain(napi_env env, client_ctx *c, napi_value dispatch) {
     while (n < DRAIN_BATCH) {
         tether_event *ev = NULL;
         if (tether_client_poll(c->client, 0, &ev) != TETHER_OK) break;
-        if (tether_event_type(ev) != TETHER_EVENT_READY)
-            napi_set_element(env, batch, n++, event_to_js(env, ev));
+        int32_t type = tether_event_type(ev);
+        if (type == TETHER_EVENT_STATE || type == TETHER_EVENT_CLOSE) c->connect_pending = 0;
+        if (type != TETHER_EVENT_READY) napi_set_element(env, batch, n++, event_to_js(env, ev));
         tether_event_destroy(ev);
     }
     int more = n == DRAIN_BATCH;
@@ -450,7 +455,10 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
     GET_CTX(0);
     if (!c->client) return closed_status(env);
     tether_status st = tether_client_connect(c->client);
-    if (st == TETHER_OK) set_active(env, c, 1);
+    if (st == TETHER_OK) {
+        c->connect_pending = 1;
+        set_active(env, c, 1);
+    }
     return make_int(env, st);
 }
 
