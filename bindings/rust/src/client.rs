@@ -1,17 +1,20 @@
 //! The client: connect, send, close, and the three ways to receive events.
 
-use std::ffi::{c_char, c_void};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::ffi::{CString, c_char, c_void};
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::ptr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use crate::error::{Result, Status, check};
-use crate::event::{Event, MessageType, State};
+use crate::error::{Error, Result, Status, check};
+use crate::event::{Event, MessageType, State, Subscription};
 use crate::options::Options;
 use crate::runtime::Runtime;
 use crate::stats::Stats;
@@ -28,6 +31,36 @@ struct Shared {
     handler: Option<Mutex<Handler>>,
     /// POLL mode: tasks waiting in [`Client::next_event`], woken by the READY callback.
     wakers: Mutex<Wakers>,
+    /// CALLBACK mode: [`Client::request_wait`] calls waiting for the RESPONSE with their id.
+    /// Such responses go to the waiter instead of the handler.
+    waiters: Mutex<HashMap<u64, mpsc::SyncSender<Result<String>>>>,
+    /// The next id [`Client::request_wait`] uses (in the reserved range, see [`WAIT_ID_BASE`]).
+    next_wait_id: AtomicU64,
+}
+
+/// Request ids from here up are reserved for [`Client::request_wait`].
+const WAIT_ID_BASE: u64 = 1 << 63;
+
+thread_local! {
+    /// `true` while this thread runs a callback of this crate (a library I/O thread inside an
+    /// event): waiting there for another event would wait forever.
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as inside a callback until dropped (also when the handler panics).
+struct CallbackScope;
+
+impl CallbackScope {
+    fn enter() -> CallbackScope {
+        IN_CALLBACK.with(|flag| flag.set(true));
+        CallbackScope
+    }
+}
+
+impl Drop for CallbackScope {
+    fn drop(&mut self) {
+        IN_CALLBACK.with(|flag| flag.set(false));
+    }
 }
 
 #[derive(Default)]
@@ -57,7 +90,9 @@ impl Shared {
             Some(handler) => {
                 // SAFETY: `ev` is valid for the duration of the callback, per this fn's contract.
                 let event = unsafe { Event::from_raw(ev) };
-                (lock(handler))(event);
+                if let Some(event) = self.route_to_waiter(event) {
+                    (lock(handler))(event);
+                }
             }
             None => {
                 // SAFETY: as above.
@@ -65,6 +100,25 @@ impl Shared {
                     self.wake_all();
                 }
             }
+        }
+    }
+
+    /// Hands a RESPONSE that a [`Client::request_wait`] waits for to it; returns every other
+    /// event for the handler.
+    fn route_to_waiter(&self, event: Event) -> Option<Event> {
+        match event {
+            Event::Response { id, result, error_json } if id >= WAIT_ID_BASE => {
+                match lock(&self.waiters).remove(&id) {
+                    Some(waiter) => {
+                        // Capacity 1 and one message: never blocks. A waiter that gave up is
+                        // gone: nothing to do.
+                        let _ = waiter.try_send(result);
+                        None
+                    }
+                    None => Some(Event::Response { id, result, error_json }),
+                }
+            }
+            event => Some(event),
         }
     }
 
@@ -90,6 +144,7 @@ unsafe extern "C" fn on_event_trampoline(ev: *const sys::tether_event, user_data
             Arc::increment_strong_count(shared);
             Arc::from_raw(shared)
         };
+        let _scope = CallbackScope::enter();
         // SAFETY: `ev` is borrowed for the duration of this callback.
         unsafe { shared.deliver(ev) };
     }));
@@ -179,7 +234,12 @@ impl<'a> ClientBuilder<'a> {
     /// ```
     pub fn build(self) -> Result<Client> {
         let mode = if self.handler.is_some() { sys::TETHER_MODE_CALLBACK } else { sys::TETHER_MODE_POLL };
-        let shared = Arc::new(Shared { handler: self.handler.map(Mutex::new), wakers: Mutex::default() });
+        let shared = Arc::new(Shared {
+            handler: self.handler.map(Mutex::new),
+            wakers: Mutex::default(),
+            waiters: Mutex::default(),
+            next_wait_id: AtomicU64::new(WAIT_ID_BASE),
+        });
         let user_data = Arc::into_raw(Arc::clone(&shared)).cast_mut().cast::<c_void>();
         let runtime = self.runtime.map_or(ptr::null_mut(), Runtime::as_raw);
         let mut raw = ptr::null_mut();
@@ -411,6 +471,176 @@ impl Client {
         check(unsafe { sys::tether_client_set_token(self.raw, token.as_ptr()) })
     }
 
+    /// Subscribes to `channel` (protocol json, see [`Options::protocol`]); its messages arrive
+    /// as [`Event::ChannelMessage`] with the returned id. `params` is `None` or JSON sent along
+    /// with the subscription (e.g. a filter).
+    ///
+    /// Works offline: the subscription is sent once the client is ready, and again after every
+    /// reconnect. [`Event::Subscribed`] or [`Event::SubscribeFailed`] follows when the server
+    /// answers. Several subscriptions to one channel share one on the wire; each gets its own
+    /// events. Fails with [`Status::NOT_SUPPORTED`] under protocol raw (the default),
+    /// [`Status::INVALID_JSON`] for bad `params`, [`Status::CLOSED`].
+    ///
+    /// ```
+    /// let mut options = tether::Options::new();
+    /// options.url("ws://127.0.0.1:8080/json")?.protocol(tether::Protocol::Json)?;
+    /// let client = tether::Client::new(&options)?;
+    /// let chat = client.subscribe("chat", None)?; // offline: sent once connected
+    /// let news = client.subscribe("news", Some(r#"{"since":0}"#))?;
+    /// assert_ne!(chat, news);
+    /// assert_eq!(client.stats()?.active_subscriptions, Some(2));
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub fn subscribe(&self, channel: &str, params: Option<&str>) -> Result<Subscription> {
+        let channel = to_cstring("channel", channel)?;
+        let params = optional_cstring("subscription params", params)?;
+        let mut id = 0u64;
+        // SAFETY: valid out-pointer, live client, NUL-terminated strings (or NULL) that are copied.
+        check(unsafe {
+            sys::tether_client_subscribe(&mut id, self.raw, channel.as_ptr(), as_ptr_or_null(&params))
+        })?;
+        Ok(Subscription(id))
+    }
+
+    /// Ends a subscription. [`Event::ChannelMessage`]s for it that are already under way may
+    /// still arrive; no others will. When it was the channel's last subscription the server is
+    /// told to stop sending it. Fails with [`Status::INVALID_ARGUMENT`] when the subscription
+    /// is not live (already ended, or refused by the server).
+    ///
+    /// ```
+    /// # let mut options = tether::Options::new();
+    /// # options.url("ws://127.0.0.1:8080/json")?.protocol(tether::Protocol::Json)?;
+    /// let client = tether::Client::new(&options)?;
+    /// let chat = client.subscribe("chat", None)?;
+    /// client.unsubscribe(chat)?;
+    /// assert_eq!(client.unsubscribe(chat).unwrap_err().status, tether::Status::INVALID_ARGUMENT);
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub fn unsubscribe(&self, subscription: Subscription) -> Result<()> {
+        // SAFETY: `self.raw` is live.
+        check(unsafe { sys::tether_client_unsubscribe(self.raw, subscription.0) })
+    }
+
+    /// Publishes `payload_json` to `channel`, queued in order with [`send`](Client::send)
+    /// messages. A non-zero `id` comes back in [`Event::Sent`] or [`Event::SendFailed`].
+    /// Fails as [`send_message`](Client::send_message) does, plus [`Status::NOT_SUPPORTED`]
+    /// under protocol raw.
+    ///
+    /// ```
+    /// # let mut options = tether::Options::new();
+    /// # options.url("ws://127.0.0.1:8080/json")?.protocol(tether::Protocol::Json)?;
+    /// let client = tether::Client::new(&options)?;
+    /// client.publish("chat", r#"{"text":"Hello!"}"#, 0)?; // queued until ready
+    /// assert_eq!(client.publish("chat", "{oops", 0).unwrap_err().status, tether::Status::INVALID_JSON);
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub fn publish(&self, channel: &str, payload_json: &str, id: u64) -> Result<()> {
+        let channel = to_cstring("channel", channel)?;
+        let payload = to_cstring("payload", payload_json)?;
+        // SAFETY: live client; NUL-terminated strings, copied.
+        check(unsafe { sys::tether_client_publish(self.raw, channel.as_ptr(), payload.as_ptr(), id) })
+    }
+
+    /// Sends a request for `method` with `params` (`None` or JSON). Exactly one
+    /// [`Event::Response`] with the same `id` follows: the result as JSON, the server's error
+    /// ([`Status::REMOTE`]), a timeout ([`Status::TIMEOUT`]) or a lost connection
+    /// ([`Status::CLOSED`]; a request still queued when the connection drops is sent after the
+    /// reconnect instead).
+    ///
+    /// `timeout`: `None` waits without limit; otherwise the longest wait from now (rounded up
+    /// to whole milliseconds, at least one). `id` is yours; it must not be the id of a request
+    /// still pending ([`Status::INVALID_ARGUMENT`]). Ids from 2^63 up are reserved for
+    /// [`request_wait`](Client::request_wait).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use tether::Event;
+    /// # let mut options = tether::Options::new();
+    /// # options.url("ws://127.0.0.1:8080/json")?.protocol(tether::Protocol::Json)?;
+    /// let client = tether::Client::new(&options)?;
+    /// client.connect()?;
+    /// client.request("add", Some(r#"{"a":2,"b":40}"#), Some(Duration::from_secs(5)), 1)?;
+    /// for event in client.events() {
+    ///     if let Event::Response { id: 1, result, .. } = event {
+    ///         println!("{}", result?); // {"sum":42}
+    ///         break;
+    ///     }
+    /// }
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub fn request(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        timeout: Option<Duration>,
+        id: u64,
+    ) -> Result<()> {
+        let method = to_cstring("method", method)?;
+        let params = optional_cstring("request params", params)?;
+        let timeout_ms = timeout.map_or(0, |timeout| round_up_millis(timeout).max(1));
+        // SAFETY: live client; NUL-terminated strings (or NULL), copied.
+        check(unsafe {
+            sys::tether_client_request(self.raw, method.as_ptr(), as_ptr_or_null(&params), timeout_ms, id)
+        })
+    }
+
+    /// Sends a request and blocks until its answer: the result as JSON, or the error of its
+    /// [`Event::Response`] ([`Status::REMOTE`], [`Status::TIMEOUT`], [`Status::CLOSED`]).
+    ///
+    /// Only for callback-mode clients ([`ClientBuilder::on_event`]): the response is taken
+    /// out of the event stream on the I/O thread and handed to this call, so the handler does
+    /// not see it. A poll-mode client fails with [`Status::BAD_STATE`]: its responses sit in the
+    /// poll queue, where only the application's own loop can meet them (use
+    /// [`request`](Client::request) and match [`Event::Response`] there). Called from inside a
+    /// handler (a library I/O thread) it fails with [`Status::WOULD_DEADLOCK`]: that thread is
+    /// the one that would deliver the answer.
+    ///
+    /// `timeout` is the request's timeout (at least one millisecond); the call returns within
+    /// it, or soon after when the connection is lost.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// # let mut options = tether::Options::new();
+    /// # options.url("ws://127.0.0.1:8080/json")?.protocol(tether::Protocol::Json)?;
+    /// let client = tether::Client::builder(&options).on_event(|event| println!("{event:?}")).build()?;
+    /// client.connect()?;
+    /// let sum = client.request_wait("add", Some(r#"{"a":2,"b":40}"#), Duration::from_secs(5))?;
+    /// assert_eq!(sum, r#"{"sum":42}"#);
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub fn request_wait(&self, method: &str, params: Option<&str>, timeout: Duration) -> Result<String> {
+        if self.shared.handler.is_none() {
+            return Err(Error::new(
+                Status::BAD_STATE,
+                "request_wait needs a callback-mode client (ClientBuilder::on_event); \
+                 in poll mode use request and match Event::Response",
+            ));
+        }
+        if IN_CALLBACK.with(Cell::get) {
+            return Err(Error::new(
+                Status::WOULD_DEADLOCK,
+                "request_wait inside an event handler: the I/O thread would wait for itself",
+            ));
+        }
+        let id = self.shared.next_wait_id.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = mpsc::sync_channel(1);
+        // Registered before the request goes out, so that even an immediate answer finds it.
+        lock(&self.shared.waiters).insert(id, sender);
+        if let Err(err) = self.request(method, params, Some(timeout), id) {
+            lock(&self.shared.waiters).remove(&id);
+            return Err(err);
+        }
+        // The library answers every request exactly once, at the latest when its timeout fires;
+        // the margin only guards against waiting forever should that promise ever break.
+        match receiver.recv_timeout(timeout.saturating_add(Duration::from_secs(30))) {
+            Ok(result) => result,
+            Err(_) => {
+                lock(&self.shared.waiters).remove(&id);
+                Err(Error::new(Status::TIMEOUT, format!("request_wait: no response to {id} in time")))
+            }
+        }
+    }
+
     /// The current state.
     ///
     /// ```
@@ -511,8 +741,7 @@ impl Client {
     /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<Event>> {
         // Round up so that a short non-zero wait never becomes "do not wait".
-        let millis = timeout.as_nanos().div_ceil(1_000_000);
-        self.poll_raw(i32::try_from(millis).unwrap_or(i32::MAX))
+        self.poll_raw(round_up_millis(timeout))
     }
 
     /// Takes the next event if one is waiting (poll mode); never blocks.
@@ -616,6 +845,19 @@ impl fmt::Debug for Client {
             .field("callback_mode", &self.shared.handler.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// Whole milliseconds, rounded up (a short non-zero wait never becomes 0), at most `i32::MAX`.
+fn round_up_millis(duration: Duration) -> i32 {
+    i32::try_from(duration.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
+}
+
+fn optional_cstring(what: &str, value: Option<&str>) -> Result<Option<CString>> {
+    value.map(|value| to_cstring(what, value)).transpose()
+}
+
+fn as_ptr_or_null(value: &Option<CString>) -> *const c_char {
+    value.as_ref().map_or(ptr::null(), |value| value.as_ptr())
 }
 
 /// The blocking iterator of [`Client::events`].

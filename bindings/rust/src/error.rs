@@ -74,6 +74,9 @@ impl Status {
     pub const INTERNAL: Status = Status(sys::TETHER_E_INTERNAL);
     /// The operation was cancelled by close or destroy.
     pub const CANCELLED: Status = Status(sys::TETHER_E_CANCELLED);
+    /// The server answered a request or subscription with an error (the message says what it
+    /// said).
+    pub const REMOTE: Status = Status(sys::TETHER_E_REMOTE);
 
     /// `true` for [`Status::OK`].
     ///

@@ -137,6 +137,14 @@ impl EventType {
     pub const SEND_FAILED: EventType = EventType(sys::TETHER_EVENT_SEND_FAILED);
     /// The outgoing queue emptied after backpressure.
     pub const DRAINED: EventType = EventType(sys::TETHER_EVENT_DRAINED);
+    /// A message on a subscribed channel.
+    pub const CHANNEL_MESSAGE: EventType = EventType(sys::TETHER_EVENT_CHANNEL_MESSAGE);
+    /// The outcome of a request.
+    pub const RESPONSE: EventType = EventType(sys::TETHER_EVENT_RESPONSE);
+    /// The server confirmed a subscription.
+    pub const SUBSCRIBED: EventType = EventType(sys::TETHER_EVENT_SUBSCRIBED);
+    /// The server refused a subscription.
+    pub const SUBSCRIBE_FAILED: EventType = EventType(sys::TETHER_EVENT_SUBSCRIBE_FAILED);
 
     /// The library's name for the type, e.g. `"reconnect"`.
     ///
@@ -152,6 +160,25 @@ impl EventType {
 impl fmt::Debug for EventType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EventType({} {})", self.0, self.name())
+    }
+}
+
+/// The id of a channel subscription, from [`Client::subscribe`](crate::Client::subscribe); it
+/// comes back in [`Event::ChannelMessage`], [`Event::Subscribed`] and [`Event::SubscribeFailed`],
+/// and ends the subscription with [`Client::unsubscribe`](crate::Client::unsubscribe).
+///
+/// Never 0. Each call of `subscribe` gets its own id, even for a channel already subscribed.
+///
+/// ```
+/// let subscription = tether::Subscription(7);
+/// assert_eq!(subscription.to_string(), "subscription 7");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subscription(pub u64);
+
+impl fmt::Display for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "subscription {}", self.0)
     }
 }
 
@@ -278,6 +305,44 @@ pub enum Event {
     },
     /// The outgoing queue emptied after it had reached half of a limit or refused a message.
     Drained,
+    /// A message on a subscribed channel (protocol json). One event per live subscription of
+    /// the channel, each with its own id.
+    ChannelMessage {
+        /// The subscription it is delivered to.
+        subscription: Subscription,
+        /// The channel.
+        channel: String,
+        /// The payload as JSON text.
+        data: String,
+    },
+    /// The outcome of [`Client::request`](crate::Client::request): exactly one per request.
+    Response {
+        /// The id given to `request`.
+        id: u64,
+        /// The result as JSON text, or why there is none: [`Status::REMOTE`] (the server
+        /// answered with an error; see `error_json`), [`Status::TIMEOUT`] or [`Status::CLOSED`]
+        /// (the connection was lost with the request on the wire, or the client closed).
+        result: Result<String, Error>,
+        /// With [`Status::REMOTE`]: the server's error as JSON, e.g.
+        /// `{"code":400,"message":"..."}`; otherwise `None`.
+        error_json: Option<String>,
+    },
+    /// The server confirmed a subscription (again after every reconnect).
+    Subscribed {
+        /// The subscription.
+        subscription: Subscription,
+        /// Its channel.
+        channel: String,
+    },
+    /// The server refused a subscription, which is removed: its id is no longer live.
+    SubscribeFailed {
+        /// The subscription.
+        subscription: Subscription,
+        /// Its channel.
+        channel: String,
+        /// [`Status::REMOTE`] with what the server said.
+        error: Error,
+    },
     /// An event type this crate does not know (from a newer library).
     Unknown {
         /// Its type.
@@ -303,6 +368,10 @@ impl Event {
             Event::Sent { .. } => EventType::SENT,
             Event::SendFailed { .. } => EventType::SEND_FAILED,
             Event::Drained => EventType::DRAINED,
+            Event::ChannelMessage { .. } => EventType::CHANNEL_MESSAGE,
+            Event::Response { .. } => EventType::RESPONSE,
+            Event::Subscribed { .. } => EventType::SUBSCRIBED,
+            Event::SubscribeFailed { .. } => EventType::SUBSCRIBE_FAILED,
             Event::Unknown { event_type } => *event_type,
         }
     }
@@ -317,19 +386,29 @@ impl Event {
         unsafe {
             let text = || CStr::from_ptr(sys::tether_event_text(ev)).to_string_lossy().into_owned();
             let error = || Error::new(Status(sys::tether_event_status(ev)), text());
+            let data = || {
+                let mut size = 0usize;
+                let data = sys::tether_event_data(ev, &mut size);
+                if data.is_null() || size == 0 {
+                    Vec::new()
+                } else {
+                    std::slice::from_raw_parts(data, size).to_vec()
+                }
+            };
+            // JSON text from the library (validated UTF-8 on its side).
+            let json = || {
+                String::from_utf8(data())
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            };
+            let channel = || CStr::from_ptr(sys::tether_event_channel(ev)).to_string_lossy().into_owned();
+            let subscription = || Subscription(sys::tether_event_id(ev));
             match sys::tether_event_type(ev) {
                 sys::TETHER_EVENT_READY => Event::Ready,
                 sys::TETHER_EVENT_OPEN => Event::Open { subprotocol: text() },
-                sys::TETHER_EVENT_MESSAGE => {
-                    let mut size = 0usize;
-                    let data = sys::tether_event_data(ev, &mut size);
-                    let data = if data.is_null() || size == 0 {
-                        Vec::new()
-                    } else {
-                        std::slice::from_raw_parts(data, size).to_vec()
-                    };
-                    Event::Message(Message { kind: MessageType(sys::tether_event_message_type(ev)), data })
-                }
+                sys::TETHER_EVENT_MESSAGE => Event::Message(Message {
+                    kind: MessageType(sys::tether_event_message_type(ev)),
+                    data: data(),
+                }),
                 sys::TETHER_EVENT_CLOSE => Event::Close {
                     code: u16::try_from(sys::tether_event_code(ev)).unwrap_or(1006),
                     reason: text(),
@@ -350,6 +429,27 @@ impl Event {
                     Event::SendFailed { id: sys::tether_event_id(ev), error: error() }
                 }
                 sys::TETHER_EVENT_DRAINED => Event::Drained,
+                sys::TETHER_EVENT_CHANNEL_MESSAGE => {
+                    Event::ChannelMessage { subscription: subscription(), channel: channel(), data: json() }
+                }
+                sys::TETHER_EVENT_RESPONSE => {
+                    let id = sys::tether_event_id(ev);
+                    let status = Status(sys::tether_event_status(ev));
+                    if status.is_ok() {
+                        Event::Response { id, result: Ok(json()), error_json: None }
+                    } else {
+                        let error_json = if status == Status::REMOTE { Some(json()) } else { None };
+                        Event::Response { id, result: Err(error()), error_json }
+                    }
+                }
+                sys::TETHER_EVENT_SUBSCRIBED => {
+                    Event::Subscribed { subscription: subscription(), channel: channel() }
+                }
+                sys::TETHER_EVENT_SUBSCRIBE_FAILED => Event::SubscribeFailed {
+                    subscription: subscription(),
+                    channel: channel(),
+                    error: error(),
+                },
                 other => Event::Unknown { event_type: EventType(other) },
             }
         }

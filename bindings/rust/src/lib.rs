@@ -37,6 +37,39 @@
 //! - **Callback mode** ([`ClientBuilder::on_event`]): a `FnMut(Event) + Send + 'static` runs on
 //!   a library I/O thread for every event, in order, one at a time.
 //!
+//! # Channels and requests
+//! With [`Options::protocol`]`(`[`Protocol::Json`]`)` the client adds the specification's
+//! connection manager: [`Client::subscribe`] (messages arrive as [`Event::ChannelMessage`] with
+//! the [`Subscription`] id, and the client re-subscribes after every reconnect),
+//! [`Client::unsubscribe`], [`Client::publish`], and [`Client::request`], answered by exactly
+//! one [`Event::Response`]. Callback-mode clients also have the blocking
+//! [`Client::request_wait`].
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tether::{Client, Event, Options, Protocol};
+//!
+//! # fn main() -> tether::Result<()> {
+//! let mut options = Options::new();
+//! options.url("ws://127.0.0.1:8080/json")?.protocol(Protocol::Json)?;
+//! let client = Client::new(&options)?;
+//! let news = client.subscribe("news", None)?;
+//! client.connect()?;
+//! client.request("echo", Some(r#"{"n":1}"#), Some(Duration::from_secs(5)), 7)?;
+//! for event in client.events() {
+//!     match event {
+//!         Event::ChannelMessage { subscription, data, .. } if subscription == news => println!("{data}"),
+//!         Event::Response { id: 7, result, .. } => {
+//!             println!("{}", result?);
+//!             break;
+//!         }
+//!         _ => {}
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Threads and lifetimes
 //! [`Client`] is `Send + Sync`: every method may be called from any thread, including from its
 //! own event handler (dropping the client there is fine too). Dropping a client never blocks.
@@ -64,7 +97,7 @@ mod text;
 
 pub use client::{Buffered, Client, ClientBuilder, Events};
 pub use error::{Error, Result, Status};
-pub use event::{Event, EventType, Message, MessageType, State};
+pub use event::{Event, EventType, Message, MessageType, State, Subscription};
 pub use message::{close_code_str, create_message, parse_message, version};
 pub use options::{AuthMethod, MessageFormat, Options, Protocol};
 pub use runtime::Runtime;

@@ -78,8 +78,8 @@ impl MessageFormat {
 }
 
 /// The wire protocol of the connection manager (the `protocol` option): what
-/// `Client::subscribe`, `Client::publish` and
-/// `Client::request` speak.
+/// [`Client::subscribe`](crate::Client::subscribe), [`publish`](crate::Client::publish) and
+/// [`request`](crate::Client::request) speak.
 ///
 /// ```
 /// assert_eq!(tether::Protocol::Json.as_str(), "json");
@@ -302,8 +302,8 @@ impl Options {
     }
 
     /// `protocol`: the wire protocol of the connection manager (default [`Protocol::Raw`]).
-    /// Set [`Protocol::Json`] to use `Client::subscribe`,
-    /// `Client::publish` and `Client::request`.
+    /// Set [`Protocol::Json`] to use [`Client::subscribe`](crate::Client::subscribe),
+    /// [`publish`](crate::Client::publish) and [`request`](crate::Client::request).
     ///
     /// ```
     /// let mut options = tether::Options::new();

@@ -17,6 +17,7 @@ use crate::text::{Scalar, parse_flat_object};
 /// assert_eq!(stats.state, tether::State::AUTHENTICATED);
 /// assert_eq!(stats.messages_sent, 3);
 /// assert_eq!(stats.latency, None); // no pong yet
+/// assert_eq!(stats.active_subscriptions, None); // protocol raw: no connection manager
 /// # Ok::<(), tether::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +43,23 @@ pub struct Stats {
     pub queued_bytes: u64,
     /// The URL with any token replaced by `***`.
     pub url: String,
+    /// Live channel subscriptions; `None` under protocol raw (no connection manager).
+    ///
+    /// ```
+    /// let json = r#"{"state":"disconnected","messagesSent":0,"messagesReceived":0,"bytesSent":0,
+    ///   "bytesReceived":0,"reconnects":0,"latencyMs":-1,"queuedMessages":0,"queuedBytes":0,
+    ///   "url":"ws://h/json","activeSubscriptions":2,"pendingRequests":1,"protocol":"json"}"#;
+    /// let stats = tether::Stats::from_json(json)?;
+    /// assert_eq!(stats.active_subscriptions, Some(2));
+    /// assert_eq!(stats.pending_requests, Some(1));
+    /// assert_eq!(stats.protocol.as_deref(), Some("json"));
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub active_subscriptions: Option<u64>,
+    /// Requests awaiting their response; `None` under protocol raw.
+    pub pending_requests: Option<u64>,
+    /// The `protocol` option's value (e.g. `"json"`); `None` under protocol raw.
+    pub protocol: Option<String>,
 }
 
 impl Stats {
@@ -67,7 +85,22 @@ impl Stats {
             queued_messages: number(&fields, "queuedMessages")?,
             queued_bytes: number(&fields, "queuedBytes")?,
             url: string(&fields, "url")?,
+            active_subscriptions: optional(&fields, "activeSubscriptions", number)?,
+            pending_requests: optional(&fields, "pendingRequests", number)?,
+            protocol: optional(&fields, "protocol", string)?,
         })
+    }
+}
+
+/// `None` when the field is absent (or null), else what `read` makes of it.
+fn optional<T>(
+    fields: &HashMap<String, Scalar>,
+    key: &str,
+    read: fn(&HashMap<String, Scalar>, &str) -> Result<T>,
+) -> Result<Option<T>> {
+    match fields.get(key) {
+        None | Some(Scalar::Null) => Ok(None),
+        Some(_) => read(fields, key).map(Some),
     }
 }
 

@@ -86,6 +86,8 @@ pub const TETHER_E_NOT_SUPPORTED: tether_status = -24;
 pub const TETHER_E_INTERNAL: tether_status = -25;
 /// The operation was cancelled by close or destroy.
 pub const TETHER_E_CANCELLED: tether_status = -26;
+/// The server answered a request or subscription with an error (the text says what it said).
+pub const TETHER_E_REMOTE: tether_status = -27;
 
 // ---- opaque handles ----------------------------------------------------------------------------
 
@@ -135,6 +137,15 @@ pub const TETHER_EVENT_SENT: i32 = 7;
 pub const TETHER_EVENT_SEND_FAILED: i32 = 8;
 /// The outgoing queue became empty after backpressure.
 pub const TETHER_EVENT_DRAINED: i32 = 9;
+/// A message on a subscribed channel: id = subscription, channel, data = payload JSON.
+pub const TETHER_EVENT_CHANNEL_MESSAGE: i32 = 10;
+/// The outcome of `tether_client_request`: id = the caller's, data = result JSON (status OK), or
+/// status `TETHER_E_REMOTE` (data = the error JSON), `_TIMEOUT` or `_CLOSED` with text.
+pub const TETHER_EVENT_RESPONSE: i32 = 11;
+/// The server confirmed a subscription: id, channel.
+pub const TETHER_EVENT_SUBSCRIBED: i32 = 12;
+/// The server refused a subscription, which is removed: id, channel, status, text.
+pub const TETHER_EVENT_SUBSCRIBE_FAILED: i32 = 13;
 
 /// Not connected.
 pub const TETHER_STATE_DISCONNECTED: i32 = 0;
@@ -217,9 +228,10 @@ unsafe extern "C" {
 
     /// The event's type, a `TETHER_EVENT_*` value.
     pub fn tether_event_type(ev: *const tether_event) -> i32;
-    /// The payload of a MESSAGE event (owned by the event), else NULL with `*size = 0`.
+    /// The payload of a MESSAGE, CHANNEL_MESSAGE or RESPONSE event (owned by the event), else
+    /// NULL with `*size = 0`.
     pub fn tether_event_data(ev: *const tether_event, size: *mut usize) -> *const u8;
-    /// `TETHER_MESSAGE_TEXT` or `TETHER_MESSAGE_BINARY` for MESSAGE events, else 0.
+    /// `TETHER_MESSAGE_TEXT` or `TETHER_MESSAGE_BINARY` for events with data, else 0.
     pub fn tether_event_message_type(ev: *const tether_event) -> i32;
     /// Subprotocol (OPEN), reason (CLOSE), message (ERROR, SEND_FAILED); "" when none.
     pub fn tether_event_text(ev: *const tether_event) -> *const c_char;
@@ -237,8 +249,12 @@ unsafe extern "C" {
     pub fn tether_event_attempt(ev: *const tether_event) -> i32;
     /// The delay of a RECONNECT event in milliseconds, else 0.
     pub fn tether_event_delay_ms(ev: *const tether_event) -> i64;
-    /// The caller-chosen id of a SENT or SEND_FAILED event, else 0.
+    /// The caller-chosen id of a SENT, SEND_FAILED or RESPONSE event, or the subscription of a
+    /// CHANNEL_MESSAGE, SUBSCRIBED or SUBSCRIBE_FAILED event; else 0.
     pub fn tether_event_id(ev: *const tether_event) -> u64;
+    /// The channel of a CHANNEL_MESSAGE, SUBSCRIBED or SUBSCRIBE_FAILED event (owned by the
+    /// event); "" for other events.
+    pub fn tether_event_channel(ev: *const tether_event) -> *const c_char;
     /// Releases a polled event. NULL is fine; never pass a borrowed event.
     pub fn tether_event_destroy(ev: *mut tether_event);
     /// Static name of an event type ("message"), never NULL.
@@ -293,6 +309,34 @@ unsafe extern "C" {
     pub fn tether_client_stats_json(
         out_json: *mut *mut c_char,
         client: *const tether_client,
+    ) -> tether_status;
+
+    // ---- connection manager: channels and requests -------------------------------------------
+
+    /// Subscribes to a channel (protocol json); the id (never 0) goes to `*out_subscription`.
+    /// `params_json` is NULL or JSON sent along with the subscription.
+    pub fn tether_client_subscribe(
+        out_subscription: *mut u64,
+        client: *mut tether_client,
+        channel: *const c_char,
+        params_json: *const c_char,
+    ) -> tether_status;
+    /// Ends a subscription; `TETHER_E_INVALID_ARGUMENT` when no live one has that id.
+    pub fn tether_client_unsubscribe(client: *mut tether_client, subscription: u64) -> tether_status;
+    /// Publishes JSON to a channel, queued in order with sends; `id` as with `tether_client_send`.
+    pub fn tether_client_publish(
+        client: *mut tether_client,
+        channel: *const c_char,
+        payload_json: *const c_char,
+        id: u64,
+    ) -> tether_status;
+    /// Sends a request; exactly one RESPONSE event with `id` follows. `timeout_ms` 0 = none.
+    pub fn tether_client_request(
+        client: *mut tether_client,
+        method: *const c_char,
+        params_json: *const c_char,
+        timeout_ms: i32,
+        id: u64,
     ) -> tether_status;
 
     // ---- message utilities -----------------------------------------------------------------
