@@ -75,6 +75,25 @@ static tg_result tg_message_parse(char **out, const void *data, size_t size) {
 	return tg_check(tether_message_parse(out, data, size));
 }
 
+static tg_result tg_client_subscribe(uint64_t *out, tether_client *c, const char *channel,
+                                     const char *params) {
+	return tg_check(tether_client_subscribe(out, c, channel, params));
+}
+
+static tg_result tg_client_unsubscribe(tether_client *c, uint64_t subscription) {
+	return tg_check(tether_client_unsubscribe(c, subscription));
+}
+
+static tg_result tg_client_publish(tether_client *c, const char *channel, const char *payload,
+                                   uint64_t id) {
+	return tg_check(tether_client_publish(c, channel, payload, id));
+}
+
+static tg_result tg_client_request(tether_client *c, const char *method, const char *params,
+                                   int32_t timeout_ms, uint64_t id) {
+	return tg_check(tether_client_request(c, method, params, timeout_ms, id));
+}
+
 // A timeout is the common, quiet outcome of a poll: no message is copied for it.
 static tg_result tg_client_poll(tether_client *c, int32_t timeout_ms, tether_event **out) {
 	tether_status s = tether_client_poll(c, timeout_ms, out);
@@ -102,6 +121,7 @@ typedef struct {
 	const uint8_t *data;
 	size_t size;
 	const char *text;
+	const char *channel;
 } tg_event_fields;
 
 static void tg_event_read(const tether_event *ev, tg_event_fields *f) {
@@ -118,6 +138,7 @@ static void tg_event_read(const tether_event *ev, tg_event_fields *f) {
 	f->size = 0;
 	f->data = tether_event_data(ev, &f->size);
 	f->text = tether_event_text(ev);
+	f->channel = tether_event_channel(ev);
 }
 */
 import "C"
@@ -316,10 +337,11 @@ func (c nativeClient) poll(timeoutMs int) (ev Event, ok bool, err error) {
 		Attempt:       int(f.attempt),
 		Delay:         time.Duration(f.delay_ms) * time.Millisecond,
 		ID:            uint64(f.id),
+		Channel:       C.GoString(f.channel),
 	}
 	if f.status != C.TETHER_OK {
 		ev.Err = &Error{Status: Status(f.status)}
-		if ev.Type == EventError || ev.Type == EventSendFailed {
+		if ev.Type != EventClose {
 			ev.Err.Message = ev.Text // for a CLOSE the text is the peer's reason, not an error message
 		}
 	}
@@ -328,6 +350,70 @@ func (c nativeClient) poll(timeoutMs int) (ev Event, ok bool, err error) {
 		copy(ev.Data, unsafe.Slice((*byte)(unsafe.Pointer(f.data)), int(f.size)))
 	}
 	return ev, true, nil
+}
+
+// optionalCString is cString for text that may be absent (nil: NULL).
+func optionalCString(what string, s *string) (*C.char, error) {
+	if s == nil {
+		return nil, nil
+	}
+	return cString(what, *s)
+}
+
+func freeCString(p *C.char) {
+	if p != nil {
+		C.free(unsafe.Pointer(p))
+	}
+}
+
+func (c nativeClient) subscribe(channel string, params *string) (uint64, error) {
+	cc, err := cString("channel", channel)
+	if err != nil {
+		return 0, err
+	}
+	defer freeCString(cc)
+	cp, err := optionalCString("subscription params", params)
+	if err != nil {
+		return 0, err
+	}
+	defer freeCString(cp)
+	var id C.uint64_t
+	if err := result(C.tg_client_subscribe(&id, c.p, cc, cp)); err != nil {
+		return 0, err
+	}
+	return uint64(id), nil
+}
+
+func (c nativeClient) unsubscribe(id uint64) error {
+	return result(C.tg_client_unsubscribe(c.p, C.uint64_t(id)))
+}
+
+func (c nativeClient) publish(channel, payload string, id uint64) error {
+	cc, err := cString("channel", channel)
+	if err != nil {
+		return err
+	}
+	defer freeCString(cc)
+	cp, err := cString("payload", payload)
+	if err != nil {
+		return err
+	}
+	defer freeCString(cp)
+	return result(C.tg_client_publish(c.p, cc, cp, C.uint64_t(id)))
+}
+
+func (c nativeClient) request(method string, params *string, timeoutMs int32, id uint64) error {
+	cm, err := cString("method", method)
+	if err != nil {
+		return err
+	}
+	defer freeCString(cm)
+	cp, err := optionalCString("request params", params)
+	if err != nil {
+		return err
+	}
+	defer freeCString(cp)
+	return result(C.tg_client_request(c.p, cm, cp, C.int32_t(timeoutMs), C.uint64_t(id)))
 }
 
 // messageCreate wraps tether_message_create; payload and id may be nil (omitted / null).

@@ -45,6 +45,17 @@ type client struct {
 	closeMu   sync.Mutex // serialises Close
 	closeDone bool
 	closeWait time.Duration
+
+	// The connection manager (manager.go).
+	messageBuffer int // capacity of each Subscription's Messages channel
+	subsMu        sync.Mutex
+	subs          map[uint64]*Subscription // live subscriptions by id
+	subsClosed    bool                     // set once the handle is gone: no new subscription
+	reqMu         sync.Mutex
+	pending       map[uint64]chan response // requests waiting for their RESPONSE, by id
+	reqClosed     bool                     // set once the handle is gone: no new request
+	nextRequestID atomic.Uint64
+	lateResponses atomic.Uint64 // responses that came after their Request had returned
 }
 
 // New makes a client from opts without connecting it; call Connect to start, then read Events.
@@ -86,6 +97,10 @@ func New(opts Options) (*Client, error) {
 		closing:    make(chan struct{}),
 		closed:     make(chan struct{}),
 		closeWait:  opts.closeWait(),
+
+		messageBuffer: buffer,
+		subs:          make(map[uint64]*Subscription),
+		pending:       make(map[uint64]chan response),
 	}
 	go inner.run()
 	c := &Client{inner}
@@ -200,6 +215,11 @@ type Stats struct {
 	QueuedMessages   uint64
 	QueuedBytes      uint64
 	URL              string // with any token replaced by "***"
+
+	// The connection manager's counters (zero with ProtocolRaw).
+	ActiveSubscriptions uint64   // subscriptions made and not ended
+	PendingRequests     uint64   // requests the library still waits an answer for
+	Protocol            Protocol // ProtocolRaw or ProtocolJSON
 }
 
 // Stats returns a snapshot of the client's counters.
@@ -224,6 +244,10 @@ func (c *Client) Stats() (Stats, error) {
 		QueuedMessages   uint64 `json:"queuedMessages"`
 		QueuedBytes      uint64 `json:"queuedBytes"`
 		URL              string `json:"url"`
+
+		ActiveSubscriptions uint64 `json:"activeSubscriptions"`
+		PendingRequests     uint64 `json:"pendingRequests"`
+		Protocol            string `json:"protocol"`
 	}
 	if err := json.Unmarshal([]byte(text), &raw); err != nil {
 		return Stats{}, &Error{Status: StatusInternal, Message: "stats: " + err.Error()}
@@ -239,6 +263,13 @@ func (c *Client) Stats() (Stats, error) {
 		QueuedMessages:   raw.QueuedMessages,
 		QueuedBytes:      raw.QueuedBytes,
 		URL:              raw.URL,
+
+		ActiveSubscriptions: raw.ActiveSubscriptions,
+		PendingRequests:     raw.PendingRequests,
+		Protocol:            Protocol(raw.Protocol),
+	}
+	if s.Protocol == "" {
+		s.Protocol = ProtocolRaw // the library names the protocol only when it is not raw
 	}
 	return s, nil
 }
@@ -321,9 +352,17 @@ type outcome struct {
 	close    *Event
 }
 
-// run is the poller goroutine: it moves events from the library's queue to c.events, in order.
+// delivery is one thing the poller has to hand over: an event for Events (sub == nil) or a
+// channel message for a Subscription's Messages.
+type delivery struct {
+	ev  Event
+	sub *Subscription
+}
+
+// run is the poller goroutine: it moves events from the library's queue to c.events and to
+// the subscriptions, in order, and answers the waiting requests.
 func (c *client) run() {
-	var backlog []Event
+	var backlog []delivery
 	var dial outcome
 	defer func() { c.finish(backlog) }()
 	for {
@@ -340,44 +379,83 @@ func (c *client) run() {
 		})
 		if err != nil {
 			// Only a bug can bring us here; report it once and stop rather than spin.
-			backlog = append(backlog, Event{Type: EventError, Text: err.Error(), Err: asError(err)})
+			backlog = append(backlog, delivery{ev: Event{Type: EventError, Text: err.Error(), Err: asError(err)}})
 			return
 		}
 		if ok {
 			c.observe(ev, &dial)
-			backlog = append(backlog, ev)
+			if d, keep := c.route(ev); keep {
+				backlog = append(backlog, d)
+			}
 		}
 	}
 }
 
 // deliver hands waiting events to the reader. It blocks only when the program may be reading
 // (neither Dial nor Close is waiting); stopped is true when the poller must finish.
-func (c *client) deliver(backlog []Event) (rest []Event, stopped bool) {
+func (c *client) deliver(backlog []delivery) (rest []delivery, stopped bool) {
 	for len(backlog) > 0 {
-		if c.dialing.Load() || c.closeRequested.Load() {
-			select {
-			case c.events <- backlog[0]:
-				backlog = backlog[1:]
-				continue
-			case <-c.stop:
-				return backlog, true
-			default:
-				return backlog, false
-			}
-		}
-		select {
-		case c.events <- backlog[0]:
-			backlog = backlog[1:]
-		case <-c.closing: // from now on, deliver without waiting
-		case <-c.stop:
+		wait := !c.dialing.Load() && !c.closeRequested.Load()
+		done, stopped := c.handOver(backlog[0], wait)
+		if stopped {
 			return backlog, true
 		}
+		if done {
+			backlog = backlog[1:]
+			continue
+		}
+		if !wait {
+			return backlog, false // keep polling; the rest waits, in order
+		}
+		// c.closing fired: go round again, now without waiting
 	}
 	select {
 	case <-c.stop:
 		return nil, true
 	default:
 		return nil, false
+	}
+}
+
+// handOver gives d to its reader. done is true once it was taken (or dropped: the
+// subscription ended); with wait, it blocks until then, until a close is requested (done
+// false) or until the poller must stop (stopped).
+func (c *client) handOver(d delivery, wait bool) (done, stopped bool) {
+	if d.sub != nil {
+		return d.sub.offer(d.ev, wait, c.closing, c.stop)
+	}
+	if !wait {
+		select {
+		case c.events <- d.ev:
+			return true, false
+		case <-c.stop:
+			return false, true
+		default:
+			return false, false
+		}
+	}
+	select {
+	case c.events <- d.ev:
+		return true, false
+	case <-c.closing:
+		return false, false
+	case <-c.stop:
+		return false, true
+	}
+}
+
+// tryHandOver gives d to its reader if that takes no waiting (or drops it when its
+// subscription ended); false when the reader has no room.
+func (c *client) tryHandOver(d delivery) bool {
+	if d.sub != nil {
+		done, _ := d.sub.offer(d.ev, false, nil, nil)
+		return done
+	}
+	select {
+	case c.events <- d.ev:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -425,20 +503,18 @@ func (o *outcome) failure() error {
 
 // finish runs when the poller stops: what is still queued is handed over if the reader has room
 // (the last CLOSE and STATE events, typically), then the handle is destroyed and events closed.
-func (c *client) finish(backlog []Event) {
+func (c *client) finish(backlog []delivery) {
 	delivered := true
-	offer := func(ev Event) {
+	offer := func(d delivery) {
 		if !delivered {
 			return
 		}
-		select {
-		case c.events <- ev:
-		default:
+		if !c.tryHandOver(d) {
 			delivered = false // drop the rest rather than deliver out of order
 		}
 	}
-	for _, ev := range backlog {
-		offer(ev)
+	for _, d := range backlog {
+		offer(d)
 	}
 	for delivered {
 		var ev Event
@@ -451,12 +527,15 @@ func (c *client) finish(backlog []Event) {
 		if err != nil || !ok {
 			break
 		}
-		offer(ev)
+		if d, keep := c.route(ev); keep {
+			offer(d)
+		}
 	}
 	c.mu.Lock()
 	c.native.destroy()
 	c.native = nativeClient{}
 	c.mu.Unlock()
+	c.endManager()
 	close(c.events)
 	close(c.done)
 }

@@ -20,6 +20,21 @@ const (
 	EventSent       EventType = 7 // A message sent with a non-zero id was written: ID.
 	EventSendFailed EventType = 8 // A queued message will never be sent: ID and Err.
 	EventDrained    EventType = 9 // The outgoing queue emptied after backpressure.
+
+	// The connection manager's events (Options.Protocol ProtocolJSON).
+
+	// A message on a subscribed channel. It is not put on Events: the poller hands it to the
+	// Subscription's Messages channel as a ChannelMessage.
+	EventChannelMessage EventType = 10
+	// The outcome of a request. It is not put on Events: the poller hands it to the Request
+	// call that waits for it.
+	EventResponse EventType = 11
+	// The server confirmed a subscription (again after every reconnect): ID is the
+	// Subscription's ID, Channel its channel.
+	EventSubscribed EventType = 12
+	// The server refused a subscription, which is removed (its Messages channel closes): ID,
+	// Channel, and Err (ErrRemote with the server's message).
+	EventSubscribeFailed EventType = 13
 )
 
 // String returns the library's name of the event type, e.g. "message".
@@ -98,8 +113,12 @@ type Event struct {
 	Attempt int
 	Delay   time.Duration
 
-	// EventSent, EventSendFailed: the id given to Client.SendWithID.
+	// EventSent, EventSendFailed: the id given to Client.SendWithID. EventSubscribed,
+	// EventSubscribeFailed: the Subscription's ID.
 	ID uint64
+
+	// EventSubscribed, EventSubscribeFailed: the channel.
+	Channel string
 }
 
 // String describes the event in one line, for logs. Payloads are summarised by their length.
@@ -121,6 +140,17 @@ func (e Event) String() string {
 		return fmt.Sprintf("sent id=%d", e.ID)
 	case EventSendFailed:
 		return fmt.Sprintf("send failed id=%d: %v", e.ID, e.Err)
+	case EventChannelMessage:
+		return fmt.Sprintf("channel message subscription=%d channel=%q %d bytes", e.ID, e.Channel, len(e.Data))
+	case EventResponse:
+		if e.Err != nil {
+			return fmt.Sprintf("response id=%d: %v", e.ID, e.Err)
+		}
+		return fmt.Sprintf("response id=%d %d bytes", e.ID, len(e.Data))
+	case EventSubscribed:
+		return fmt.Sprintf("subscribed subscription=%d channel=%q", e.ID, e.Channel)
+	case EventSubscribeFailed:
+		return fmt.Sprintf("subscribe failed subscription=%d channel=%q: %v", e.ID, e.Channel, e.Err)
 	}
 	return e.Type.String()
 }

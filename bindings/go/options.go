@@ -28,6 +28,19 @@ const (
 	FormatBinary MessageFormat = "binary" // binary frames
 )
 
+// Protocol is the wire protocol of the connection manager (the "protocol" option).
+type Protocol string
+
+// Protocols.
+const (
+	// ProtocolRaw: messages are the application's own; Subscribe, Publish and Request fail
+	// with ErrNotSupported (the default).
+	ProtocolRaw Protocol = "raw"
+	// ProtocolJSON: the specification's JSON envelope ({"type","channel","payload","id",
+	// "method"}), which Subscribe, Unsubscribe, Publish and Request speak.
+	ProtocolJSON Protocol = "json"
+)
+
 // UnlimitedReconnects is the Options.MaxReconnectAttempts value that never gives up.
 const UnlimitedReconnects = -1
 
@@ -44,6 +57,7 @@ type Options struct {
 	URL           string        // "url": ws:// or wss:// endpoint. Required.
 	AuthMethod    AuthMethod    // "authMethod"
 	MessageFormat MessageFormat // "messageFormat"
+	Protocol      Protocol      // "protocol": ProtocolJSON enables Subscribe, Publish and Request
 
 	AuthToken           string        // "authToken": secret, never shown in errors, events or stats
 	TokenParamName      string        // "tokenParamName": query parameter for AuthQueryParam
@@ -128,6 +142,7 @@ func (o *Options) settings() ([]setting, error) {
 	text("url", o.URL)
 	text("authMethod", string(o.AuthMethod))
 	text("messageFormat", string(o.MessageFormat))
+	text("protocol", string(o.Protocol))
 	text("authToken", o.AuthToken)
 	text("tokenParamName", o.TokenParamName)
 	text("authMessageType", o.AuthMessageType)
@@ -219,6 +234,9 @@ func WithOption(key, value string) Option { return func(o *Options) { o.Set(key,
 
 // WithMessageFormat sets "messageFormat".
 func WithMessageFormat(f MessageFormat) Option { return func(o *Options) { o.MessageFormat = f } }
+
+// WithProtocol sets "protocol", the connection manager's wire protocol.
+func WithProtocol(p Protocol) Option { return func(o *Options) { o.Protocol = p } }
 
 // WithAuth sets "authMethod" and "authToken".
 func WithAuth(method AuthMethod, token string) Option {
