@@ -44,6 +44,7 @@ internal sealed class ClientCore
     internal ClientCore(TetherClient owner, bool bufferMessages)
     {
         _owner = new WeakReference<TetherClient>(owner);
+        Router = new ManagerRouter(this);
         if (bufferMessages)
             _messages = Channel.CreateUnbounded<Message>(new UnboundedChannelOptions { SingleWriter = true });
         Interlocked.Increment(ref s_live);
@@ -61,6 +62,11 @@ internal sealed class ClientCore
     internal event EventHandler<EventArgs>? Drained;
 
     internal Func<ReconnectingEventArgs, string?>? TokenProvider { get; set; }
+
+    /// <summary>The connection manager's subscriptions and pending requests of this client.</summary>
+    internal ManagerRouter Router { get; }
+
+    internal bool IsDisposed => _disposed;
 
     internal Task Completion => _completion;
 
@@ -256,6 +262,18 @@ internal sealed class ClientCore
             case NativeMethods.EventDrained:
                 Raise(Drained, EventArgs.Empty);
                 break;
+            case NativeMethods.EventChannelMessage:
+                Router.OnChannelMessage(item);
+                break;
+            case NativeMethods.EventResponse:
+                Router.OnResponse(item);
+                break;
+            case NativeMethods.EventSubscribed:
+                Router.OnSubscribed(item);
+                break;
+            case NativeMethods.EventSubscribeFailed:
+                Router.OnSubscribeFailed(item);
+                break;
         }
     }
 
@@ -313,9 +331,10 @@ internal sealed class ClientCore
         foreach (ulong id in _sends.Keys)
             if (_sends.TryRemove(id, out TaskCompletionSource? tcs)) tcs.TrySetException(disposed);
         foreach (TaskCompletionSource waiter in TakeFinalWaiters()) waiter.TrySetResult();
+        Router.FailAll(disposed);
     }
 
-    private void Raise<T>(EventHandler<T>? handler, T args)
+    internal void Raise<T>(EventHandler<T>? handler, T args)
     {
         if (handler is null || _disposed) return;
         object? sender = _owner.TryGetTarget(out TetherClient? client) ? client : null;
@@ -343,6 +362,7 @@ internal sealed class ClientCore
         internal TetherStatus Status;
         internal ulong Id;
         internal string Text = "";
+        internal string Channel = "";
         internal byte[] Data = [];
         internal TaskCompletionSource? Barrier;
 
@@ -384,6 +404,17 @@ internal sealed class ClientCore
                     item.Id = NativeMethods.EventId(ev);
                     item.Status = (TetherStatus)NativeMethods.EventStatus(ev);
                     item.Text = NativeMethods.Text(NativeMethods.EventText(ev));
+                    break;
+                case NativeMethods.EventChannelMessage:
+                case NativeMethods.EventResponse:
+                case NativeMethods.EventSubscribed:
+                case NativeMethods.EventSubscribeFailed:
+                    item.Id = NativeMethods.EventId(ev);
+                    item.Channel = NativeMethods.Text(NativeMethods.EventChannel(ev));
+                    item.Status = (TetherStatus)NativeMethods.EventStatus(ev);
+                    item.Text = NativeMethods.Text(NativeMethods.EventText(ev));
+                    byte* payload = NativeMethods.EventData(ev, out nuint length);
+                    item.Data = length == 0 ? [] : new ReadOnlySpan<byte>(payload, checked((int)length)).ToArray();
                     break;
             }
             return item;

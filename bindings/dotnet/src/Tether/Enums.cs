@@ -62,6 +62,6 @@ public enum WireProtocol
     /// manager's calls fail with <see cref="TetherStatus.NotSupported"/>.</summary>
     Raw,
     /// <summary><c>json</c>: the specification's envelope <c>{type, channel, payload, id, timestamp}</c>,
-    /// which the connection manager speaks.</summary>
+    /// which <see cref="ConnectionManager"/> speaks.</summary>
     Json,
 }

@@ -66,3 +66,23 @@ public sealed class ReconnectingEventArgs(int attempt, TimeSpan delay) : EventAr
     /// <summary>The wait before the attempt.</summary>
     public TimeSpan Delay { get; } = delay;
 }
+
+/// <summary>The server confirmed or refused a subscription of the connection manager.</summary>
+public sealed class SubscriptionEventArgs(ulong subscriptionId, string channel, bool again, TetherStatus status, string message)
+    : EventArgs
+{
+    /// <summary>The subscription's id (<see cref="Subscription.Id"/>).</summary>
+    public ulong SubscriptionId { get; } = subscriptionId;
+
+    /// <summary>The channel.</summary>
+    public string Channel { get; } = channel;
+
+    /// <summary>True for a re-subscription after a reconnect: the subscription had been confirmed before.</summary>
+    public bool IsResubscription { get; } = again;
+
+    /// <summary><see cref="TetherStatus.Ok"/> when confirmed; <see cref="TetherStatus.Remote"/> when refused.</summary>
+    public TetherStatus Status { get; } = status;
+
+    /// <summary>Why it was refused, as tether reports the server's answer; empty when confirmed.</summary>
+    public string Message { get; } = message;
+}

@@ -358,6 +358,44 @@ public sealed class TetherClient : IAsyncDisposable, IDisposable
     /// <summary>Completes once tether released the client and the last event was dispatched.</summary>
     internal Task Released => _core.Completion;
 
+    internal ClientHandle Handle => _handle;
+
+    internal ClientCore Core => _core;
+
+    /// <summary>A fresh id for a send, publish or request of this client; never 0, never reused.</summary>
+    internal ulong NextId() => (ulong)Interlocked.Increment(ref _nextId);
+
+    internal void EnsureNotDisposed() => ThrowIfDisposed();
+
+    /// <summary>Publishes through tether's queue; the task completes as a send does (SENT / SEND_FAILED).</summary>
+    internal unsafe Task PublishCoreAsync(string channel, byte[] payloadJson, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
+        ThrowIfDisposed();
+        ulong id = NextId();
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _core.AddSend(id, sent);
+        int status;
+        try
+        {
+            byte[] terminated = ManagerRouter.Terminate(payloadJson)!;
+            fixed (byte* payload = terminated)
+                status = NativeMethods.ClientPublish(_handle, channel, payload, id);
+        }
+        catch
+        {
+            _core.RemoveSend(id);
+            throw;
+        }
+        if (status != 0)
+        {
+            TetherException error = TetherException.FromLastError(status);
+            _core.RemoveSend(id);
+            return Task.FromException(error);
+        }
+        return cancellationToken.CanBeCanceled ? sent.Task.WaitAsync(cancellationToken) : sent.Task;
+    }
+
     private bool IsSettled()
     {
         try

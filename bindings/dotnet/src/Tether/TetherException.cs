@@ -20,6 +20,17 @@ public sealed class TetherException : Exception
         HResult = (int)status;
     }
 
+    /// <summary>Creates an exception for a status, tether's message and the server's error.</summary>
+    /// <param name="status">The status code, normally <see cref="TetherStatus.Remote"/>.</param>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="remoteError">The error the server sent, as JSON text.</param>
+    public TetherException(TetherStatus status, string? message, string? remoteError)
+        : this(status, message) => RemoteError = remoteError;
+
+    /// <summary>For <see cref="TetherStatus.Remote"/> from a request: the error object the server
+    /// answered with, as JSON text (e.g. <c>{"code":400,"message":"..."}</c>); otherwise null.</summary>
+    public string? RemoteError { get; }
+
     /// <summary>The status code, as tether.h numbers it.</summary>
     public TetherStatus Status { get; }
 

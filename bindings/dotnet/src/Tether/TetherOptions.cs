@@ -32,7 +32,7 @@ public sealed class TetherOptions
     public MessageFormat? MessageFormat { get; set; }
 
     /// <summary><c>protocol</c>: the wire protocol of the connection manager. Default
-    /// <see cref="WireProtocol.Raw"/>; the connection manager needs <see cref="WireProtocol.Json"/>.</summary>
+    /// <see cref="WireProtocol.Raw"/>; <see cref="ConnectionManager"/> needs <see cref="WireProtocol.Json"/>.</summary>
     public WireProtocol? Protocol { get; set; }
 
     /// <summary><c>authToken</c>: the secret. tether never shows it in errors, events, stats or logs.</summary>

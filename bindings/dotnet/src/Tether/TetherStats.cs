@@ -24,6 +24,22 @@ public sealed record TetherStats(
         long N(string name) => o.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
         string S(string name) => o.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
         return new TetherStats(S("state"), N("messagesSent"), N("messagesReceived"), N("bytesSent"), N("bytesReceived"),
-            N("reconnects"), N("latencyMs"), N("queuedMessages"), N("queuedBytes"), S("url"));
+            N("reconnects"), N("latencyMs"), N("queuedMessages"), N("queuedBytes"), S("url"))
+        {
+            ActiveSubscriptions = N("activeSubscriptions"),
+            PendingRequests = N("pendingRequests"),
+            Protocol = S("protocol") is { Length: > 0 } protocol ? protocol : "raw",
+        };
     }
+
+    /// <summary>Live subscriptions of the connection manager (<c>activeSubscriptions</c>); 0 with
+    /// protocol raw.</summary>
+    public long ActiveSubscriptions { get; init; }
+
+    /// <summary>Requests of the connection manager waiting for their response (<c>pendingRequests</c>),
+    /// including those whose task was cancelled but that tether still waits for.</summary>
+    public long PendingRequests { get; init; }
+
+    /// <summary>The wire protocol of the connection manager, <c>raw</c> or <c>json</c>.</summary>
+    public string Protocol { get; init; } = "raw";
 }

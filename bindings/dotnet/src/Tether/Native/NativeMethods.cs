@@ -16,7 +16,8 @@ internal static unsafe partial class NativeMethods
 
     // Event and message constants of tether.h.
     internal const int EventReady = 0, EventOpen = 1, EventMessage = 2, EventClose = 3, EventError = 4,
-        EventStateChange = 5, EventReconnect = 6, EventSent = 7, EventSendFailed = 8, EventDrained = 9;
+        EventStateChange = 5, EventReconnect = 6, EventSent = 7, EventSendFailed = 8, EventDrained = 9,
+        EventChannelMessage = 10, EventResponse = 11, EventSubscribed = 12, EventSubscribeFailed = 13;
     internal const int ModeCallback = 0, ModePoll = 1;
 
     static NativeMethods()
@@ -117,6 +118,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "tether_event_id")]
     internal static partial ulong EventId(nint ev);
 
+    [LibraryImport(Library, EntryPoint = "tether_event_channel")]
+    internal static partial nint EventChannel(nint ev);
+
     [LibraryImport(Library, EntryPoint = "tether_state_str")]
     internal static partial nint StateStr(int state);
 
@@ -149,6 +153,19 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "tether_client_stats_json")]
     internal static partial int ClientStatsJson(out nint json, ClientHandle client);
+
+    // ---- connection manager (JSON arguments are NUL-terminated UTF-8 bytes, or null)
+    [LibraryImport(Library, EntryPoint = "tether_client_subscribe", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ClientSubscribe(out ulong subscription, ClientHandle client, string channel, byte* paramsJson);
+
+    [LibraryImport(Library, EntryPoint = "tether_client_unsubscribe")]
+    internal static partial int ClientUnsubscribe(ClientHandle client, ulong subscription);
+
+    [LibraryImport(Library, EntryPoint = "tether_client_publish", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ClientPublish(ClientHandle client, string channel, byte* payloadJson, ulong id);
+
+    [LibraryImport(Library, EntryPoint = "tether_client_request", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ClientRequest(ClientHandle client, string method, byte* paramsJson, int timeoutMs, ulong id);
 
     // ---- message utilities
     [LibraryImport(Library, EntryPoint = "tether_message_create", StringMarshalling = StringMarshalling.Utf8)]
