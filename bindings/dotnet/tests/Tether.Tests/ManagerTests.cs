@@ -173,15 +173,23 @@ public sealed class ManagerTests(TestServer server) : IClassFixture<TestServer>
         var manager = new ConnectionManager(client) { DefaultRequestTimeout = Timeout.InfiniteTimeSpan };
         await client.ConnectAsync().WaitAsync(Short);
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
-        Task<JsonElement> slow = manager.RequestJsonAsync("slow", JsonSerializer.SerializeToElement(new { delay_ms = 300 }),
-            cancellationToken: cts.Token);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow.WaitAsync(Short));
-        Assert.True(slow.IsCanceled);
-        Assert.Equal(1, manager.GetStats().PendingRequests);  // tether still waits for it
+        // Never answered: after the cancellation tether still waits for it (no timeout).
+        using var neverCts = new CancellationTokenSource();
+        Task<JsonElement> never = manager.RequestJsonAsync("never", cancellationToken: neverCts.Token);
+        await neverCts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => never.WaitAsync(Short));
+        Assert.True(never.IsCanceled);
+        Assert.Equal(1, manager.GetStats().PendingRequests);
 
-        // The late answer arrives and goes nowhere; the next request gets its own.
-        await WaitUntil(() => manager.GetStats().PendingRequests == 0, "the late response");
+        // Answered after the cancellation: the late answer arrives and goes nowhere.
+        using var slowCts = new CancellationTokenSource();
+        Task<JsonElement> slow = manager.RequestJsonAsync("slow", JsonSerializer.SerializeToElement(new { delay_ms = 200 }),
+            cancellationToken: slowCts.Token);
+        await slowCts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow.WaitAsync(Short));
+        await WaitUntil(() => manager.GetStats().PendingRequests == 1, "the late response");
+
+        // The next request gets its own answer.
         JsonElement next = await manager.RequestJsonAsync("echo", JsonSerializer.SerializeToElement("next")).WaitAsync(Short);
         Assert.Equal("next", next.GetString());
 
