@@ -500,7 +500,8 @@ TETHER_API tether_status TETHER_CALL tether_client_stats_json(char **out_json,
  * @brief Subscribes to a channel; its messages arrive as CHANNEL_MESSAGE events.
  *
  * Several subscriptions to one channel share one subscription on the wire; each gets its own
- * events. A SUBSCRIBED or SUBSCRIBE_FAILED event follows when the server answers.
+ * events. A SUBSCRIBED or SUBSCRIBE_FAILED event follows when the server answers (at once when
+ * the channel is already confirmed on the current connection).
  * @param out_subscription Receives the subscription id (never 0).
  * @param channel     The channel name, UTF-8, copied.
  * @param params_json NULL or JSON sent along with the subscription (e.g. a filter); validated.

@@ -31,9 +31,25 @@ Error Manager::subscribe(uint64_t &out_subscription, const std::string &channel,
             c.wire_id = next_wire_id('s');
             session_.send_control_frame(dialect_->subscribe(c.wire_id, channel, c.params_json));
         }
+    } else if (c.confirmed) {
+        // The channel is live on the wire already: this subscription is confirmed as it is.
+        confirm_later(id, channel);
     }
     out_subscription = id;
     return ok();
+}
+
+void Manager::confirm_later(uint64_t subscription, const std::string &channel) {
+    net::post(session_.strand(), [self = session_.shared_from_this(), this, subscription, channel] {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (subscription_channel_.count(subscription) == 0) return;  // gone meanwhile
+        }
+        auto ev = session_.new_event(TETHER_EVENT_SUBSCRIBED);
+        ev->id = subscription;
+        ev->channel = channel;
+        session_.emit_event(std::move(ev));
+    });
 }
 
 Error Manager::unsubscribe(uint64_t subscription) {
@@ -128,6 +144,7 @@ std::vector<std::string> Manager::on_ready() {
     std::vector<std::string> frames;
     for (auto &[name, channel] : channels_) {
         channel.wire_id = next_wire_id('s');
+        channel.confirmed = false;
         frames.push_back(dialect_->subscribe(channel.wire_id, name, channel.params_json));
     }
     return frames;
@@ -183,6 +200,7 @@ bool Manager::on_message(const std::string &data, bool binary) {
                 if (it->second.wire_id != d.wire_id) continue;
                 channel = it->first;
                 subscriptions = it->second.subscriptions;
+                it->second.confirmed = d.kind == Decoded::Kind::subscribed;
                 if (d.kind == Decoded::Kind::subscribe_error) {
                     for (uint64_t id : subscriptions) subscription_channel_.erase(id);
                     channels_.erase(it);
@@ -219,6 +237,7 @@ void Manager::on_connection_lost(bool final) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         ready_ = false;
+        for (auto &entry : channels_) entry.second.confirmed = false;
         for (auto it = pending_.begin(); it != pending_.end();) {
             // A request still queued is sent after the reconnect; one on the wire is lost.
             if (final || it->second.written) {

@@ -43,6 +43,7 @@ private:
         std::string wire_id;           // of the subscribe frame on the current connection
         std::string params_json;       // from the first subscription
         std::vector<uint64_t> subscriptions;
+        bool confirmed = false;        // the server answered `subscribed` on this connection
     };
     struct Pending {
         uint64_t id = 0;               // the caller's
@@ -53,6 +54,7 @@ private:
     std::string next_wire_id(char kind);
     void start_timer(const std::string &wire_id, int32_t timeout_ms);
     void respond(uint64_t id, tether_status status, std::string data, std::string text);
+    void confirm_later(uint64_t subscription, const std::string &channel);
 
     session::Session &session_;
     const std::unique_ptr<protocol::Dialect> dialect_;

@@ -61,6 +61,9 @@ TEST_CASE("channels: subscribe, receive what others publish, unsubscribe", "[man
     CHECK(subscribed.id == chat);
     CHECK(subscribed.channel == "chat");
     const uint64_t chat_too = subscribe(alice, "chat");    // a second handler on the same channel
+    // Confirmed at once: the channel is live on the wire already.
+    REQUIRE(alice.recorder.wait_for_type(TETHER_EVENT_SUBSCRIBED, 2));
+    CHECK(alice.recorder.of_type(TETHER_EVENT_SUBSCRIBED).at(1).id == chat_too);
 
     REQUIRE(tether_client_publish(bob.get(), "chat", R"({"text":"Hello!"})", 0) == TETHER_OK);
     REQUIRE(alice.recorder.wait_for_type(TETHER_EVENT_CHANNEL_MESSAGE, 2));
