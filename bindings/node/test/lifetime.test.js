@@ -80,10 +80,11 @@ test('the addon works inside worker_threads, and a terminated worker leaves the 
   const round = new Worker(fixture('worker.js'), { workerData: { url: `${base}/echo`, mode: 'echo' } });
   const streaming = new Worker(fixture('worker.js'), { workerData: { url: `${base}/echo`, mode: 'stream' } });
   const streamingReady = once(streaming, 'message');
+  const roundExit = once(round, 'exit'); // listen before awaiting: 'exit' may follow 'message' at once
   const [result] = await once(round, 'message');
   assert.equal(result.error, undefined, result.error);
   assert.deepEqual(result.got, Array.from({ length: 100 }, (_, i) => i));
-  const [code] = await once(round, 'exit');
+  const [code] = await roundExit;
   assert.equal(code, 0, 'the worker ended by itself after close()');
 
   const [ready] = await streamingReady;
