@@ -103,7 +103,14 @@ Error Session::connect() {
                                                   " (close it first, or wait for its CLOSE event)");
     }
     closing_ = false;
-    net::post(strand_, [self = shared_from_this()] {
+    // The state is connecting from now on, for tether_client_state() too; its STATE event is
+    // emitted on the strand, in order with everything else, even if close() comes first.
+    const int32_t previous = state_.exchange(TETHER_STATE_CONNECTING);
+    net::post(strand_, [self = shared_from_this(), previous] {
+        auto ev = self->make_event(TETHER_EVENT_STATE);
+        ev->state = TETHER_STATE_CONNECTING;
+        ev->previous_state = previous;
+        self->emit(std::move(ev));
         self->attempt_ = 0;
         self->open_connection();
     });

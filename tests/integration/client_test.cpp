@@ -520,6 +520,23 @@ TEST_CASE("a graceful close first sends what was queued", "[client][close]") {
     CHECK(client.recorder.of_type(TETHER_EVENT_CLOSE).at(0).was_clean == 1);
 }
 
+TEST_CASE("close right after connect: connecting, CLOSE, disconnected", "[client][close]") {
+    TestServer server;
+    for (int round = 0; round < 50; ++round) {
+        Client client({{"url", server.ws_url("/hang")}});
+        client.connect();
+        CHECK(client.state() == TETHER_STATE_CONNECTING);  // at once, not when the I/O thread gets to it
+        REQUIRE(tether_client_close(client.get(), 1000, nullptr) == TETHER_OK);
+        REQUIRE(client.recorder.wait_until([](const std::vector<Recorded> &evs) {
+            return !evs.empty() && evs.back().type == TETHER_EVENT_STATE &&
+                   evs.back().state == TETHER_STATE_DISCONNECTED;
+        }));
+        auto states = client.recorder.states();
+        CHECK(states.front() == TETHER_STATE_CONNECTING);
+        CHECK(client.recorder.of_type(TETHER_EVENT_CLOSE).size() == 1);
+    }
+}
+
 TEST_CASE("close arguments are checked", "[client][close][errors]") {
     TestServer server;
     Client client({{"url", server.ws_url("/echo")}});
