@@ -47,6 +47,7 @@ export type TetherStatusName =
   | 'TETHER_E_NOT_SUPPORTED'
   | 'TETHER_E_INTERNAL'
   | 'TETHER_E_CANCELLED'
+  | 'TETHER_E_REMOTE'
   | 'TETHER_E_UNKNOWN';
 
 /** Numeric tether statuses by short name: Status.QUEUE_FULL === -7. Codes never change. */
@@ -78,6 +79,7 @@ export const Status: Readonly<{
   NOT_SUPPORTED: -24;
   INTERNAL: -25;
   CANCELLED: -26;
+  REMOTE: -27;
 }>;
 
 /**
@@ -91,6 +93,8 @@ export class TetherError extends Error {
   readonly code: TetherStatusName;
   /** The numeric status, e.g. -7 (see Status). */
   readonly status: number;
+  /** TETHER_E_REMOTE from request(): the server's error object, e.g. { code: 400, message }. */
+  remote?: JsonValue;
 }
 
 /** The library version, "MAJOR.MINOR.PATCH". */
@@ -114,6 +118,8 @@ export interface WebSocketCredentials {
   messageFormat?: MessageFormat;
   /** Authentication token (secret: never shown in errors, events or stats). */
   authToken?: string;
+  /** Wire protocol for channels and requests: 'raw' (Client's default) or 'json' (the manager's default). */
+  protocol?: 'raw' | 'json';
   /** Query parameter for 'query-param' auth. Default 'token'. */
   tokenParamName?: string;
   /** {{type}} in the auth message template. Default 'authenticate'. */
@@ -246,6 +252,25 @@ export interface ClientStats {
   queuedBytes: number;
   /** The URL with any token redacted. */
   url: string;
+  /** With protocol 'json': live subscriptions, requests awaiting an answer, and the protocol. */
+  activeSubscriptions?: number;
+  pendingRequests?: number;
+  protocol?: 'json';
+}
+
+export interface ChannelMessageInfo {
+  subscription: number;
+  channel: string;
+}
+
+export interface SubscribeFailedEvent extends ChannelMessageInfo {
+  /** TETHER_E_REMOTE with the server's text. */
+  error: TetherError;
+}
+
+export interface RequestOptions {
+  /** Longest wait for the answer in ms; 0 = none. Default 30000. */
+  timeout?: number;
 }
 
 export interface ClientEvents {
@@ -256,6 +281,10 @@ export interface ClientEvents {
   state: [state: WebSocketConnectionState, previous: WebSocketConnectionState];
   reconnect: [event: ReconnectEvent];
   drain: [];
+  /** A message on a subscribed channel (protocol 'json'): the parsed payload. */
+  channelMessage: [payload: JsonValue, info: ChannelMessageInfo];
+  subscribed: [event: ChannelMessageInfo];
+  subscribeFailed: [event: SubscribeFailedEvent];
 }
 
 /**
@@ -292,6 +321,18 @@ export class Client extends EventEmitter {
   setToken(token: string | null): void;
   /** A statistics snapshot (null after destroy()). */
   stats(): ClientStats | null;
+  /**
+   * protocol 'json' only (else TETHER_E_NOT_SUPPORTED). Subscribes; returns the subscription id
+   * at once. Messages arrive as 'channelMessage'; 'subscribed' / 'subscribeFailed' follow.
+   * Subscriptions are renewed after every reconnect.
+   */
+  subscribe(channel: string, params?: JsonValue | object): number;
+  /** Ends a subscription; throws TETHER_E_INVALID_ARGUMENT for an id that is not live. */
+  unsubscribe(subscription: number): void;
+  /** Publishes a JSON value, in order with send(); resolves once written. */
+  publish(channel: string, payload: JsonValue | object): Promise<void>;
+  /** Resolves with the result; rejects with TetherError TETHER_E_REMOTE / _TIMEOUT / _CLOSED. */
+  request<R = JsonValue>(method: string, params?: JsonValue | object, options?: RequestOptions): Promise<R>;
   /** Frees the native client now; pending Promises reject with TETHER_E_CANCELLED. */
   destroy(): void;
   /** Messages from now until the client closes (throws when it ends in 'error'). */
@@ -369,4 +410,34 @@ export class WebSocketHandshakeExecutor {
   static parseMessage(data: MessageData | ArrayBufferView | ArrayBuffer): WebSocketMessage;
   /** The meaning of a close code: 1006 -> 'Abnormal closure (no close frame)'. */
   static getCloseReason(code: number): string;
+}
+
+// ---- the specification's connection manager ---------------------------------------------------
+
+export interface ConnectionManagerStats extends ClientStats {
+  activeSubscriptions: number;
+  pendingRequests: number;
+}
+
+/** The specification's connection manager: channels and request/response over protocol 'json'. */
+export class WebSocketConnectionManager {
+  /** Validates the credentials at once (protocol defaults to 'json'); does not connect. */
+  constructor(credentials: WebSocketCredentials | ClientOptions);
+  /** Resolves once ready; rejects with a TetherError if the connection ends first. */
+  connect(): Promise<void>;
+  /** Returns the subscription id at once; handler gets each message's parsed payload. */
+  subscribe<P = JsonValue>(channel: string, handler: (message: P, info: ChannelMessageInfo) => void, params?: JsonValue | object): number;
+  /** false when the id is not (or no longer) subscribed. */
+  unsubscribe(subscriptionId: number): boolean;
+  /** Publishes; resolves once written (ignoring the Promise is safe). */
+  publish(channel: string, payload: JsonValue | object): Promise<void>;
+  /** Resolves with the result; rejects with TetherError TETHER_E_REMOTE / _TIMEOUT / _CLOSED. Default timeout 30 s. */
+  request<R = JsonValue>(method: string, params?: JsonValue | object, options?: RequestOptions): Promise<R>;
+  getStats(): ConnectionManagerStats;
+  getState(): WebSocketConnectionState;
+  isConnected(): boolean;
+  /** Graceful close (default 1000); resolves once disconnected. */
+  disconnect(code?: number, reason?: string): Promise<void>;
+  /** The underlying Client ('subscribed', 'subscribeFailed', 'state', ... events; destroy()). */
+  readonly client: Client;
 }

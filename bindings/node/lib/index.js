@@ -1,8 +1,7 @@
 'use strict';
 // The Node face of tether: `Client` (EventEmitter + Promises + async iteration) over the addon,
-// and the specification's `WebSocketHandshakeExecutor` over `Client`. The connection manager of
-// the specification is a later layer over the C ABI's manager (not in the C ABI yet); it will
-// sit beside the executor and reuse Client, TetherError and the options mapping below.
+// the specification's `WebSocketHandshakeExecutor` over `Client`, and the specification's
+// `WebSocketConnectionManager` over Client's channel / request methods (the C ABI's manager).
 const { EventEmitter } = require('node:events');
 const native = require('../native/tether.node');
 
@@ -49,7 +48,30 @@ const STATE_NAMES = Object.freeze(native.stateNames());
 const STATE = Object.freeze(Object.fromEntries(STATE_NAMES.map((n, i) => [n, i])));
 const EV = Object.freeze({
   OPEN: 1, MESSAGE: 2, CLOSE: 3, ERROR: 4, STATE: 5, RECONNECT: 6, SENT: 7, SEND_FAILED: 8, DRAINED: 9,
+  CHANNEL_MESSAGE: 10, RESPONSE: 11, SUBSCRIBED: 12, SUBSCRIBE_FAILED: 13,
 });
+
+/** JSON text of a value for the wire, or a TetherError naming what. undefined -> null. */
+function toJson(value, what) {
+  if (value === undefined) return null;
+  let json;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw argumentError(`${what} cannot be serialized as JSON: ${err.message}`);
+  }
+  if (json === undefined) throw argumentError(`${what} is not JSON-serializable (${describe(value)})`);
+  return json;
+}
+
+function parseJson(text) {
+  if (text === '' || text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 const MESSAGE_TYPE = Object.freeze({ DEFAULT: 0, TEXT: 1, BINARY: 2 });
 
 // ---- options ------------------------------------------------------------------------------
@@ -128,6 +150,7 @@ const kDispatch = Symbol('tether.dispatch');
 const kResume = Symbol('tether.resume');
 const ITERATOR_HIGH_WATER = 1024; // buffered messages per iterator before reading pauses
 const ITERATOR_LOW_WATER = 256;
+const DEFAULT_REQUEST_TIMEOUT = 30000;
 
 // Called by the addon with one batch of events, in order. Module-level on purpose: the addon's
 // threadsafe function holds it strongly, and it must not keep any client alive.
@@ -207,6 +230,7 @@ class Client extends EventEmitter {
   #destroyed = false;
   #nextId = 1;
   #pendingSends = new Map(); // id -> { resolve, reject }
+  #pendingRequests = new Map(); // id -> { resolve, reject }
   #connectWaiters = []; // { resolve, reject, armed }
   #closeWaiters = [];
   #iterators = new Set();
@@ -304,6 +328,74 @@ class Client extends EventEmitter {
     return promise;
   }
 
+  /**
+   * Subscribes to a channel (needs protocol 'json'). Returns the subscription id at once; the
+   * channel's messages arrive as 'channelMessage' (payload, { subscription, channel }) events,
+   * then 'subscribed' or 'subscribeFailed' follows when the server answers. Subscriptions live
+   * across reconnects (tether re-subscribes after every reconnect).
+   */
+  subscribe(channel, params) {
+    this.#assertUsable();
+    if (typeof channel !== 'string' || channel === '') {
+      throw argumentError(`subscribe(): channel must be a non-empty string, got ${describe(channel)}`);
+    }
+    const r = native.subscribe(this, channel, toJson(params, 'subscribe(): params'));
+    if (r < 0) throw lastError(r);
+    return r;
+  }
+
+  /** Ends a subscription; throws TETHER_E_INVALID_ARGUMENT for an id that is not live. */
+  unsubscribe(subscription) {
+    if (!Number.isSafeInteger(subscription) || subscription <= 0) {
+      throw argumentError(`unsubscribe() takes a subscription id, got ${describe(subscription)}`);
+    }
+    if (this.#destroyed) return;
+    const st = native.unsubscribe(this, subscription);
+    if (st !== 0) throw lastError(st);
+  }
+
+  /**
+   * Publishes a JSON value to a channel, queued in order with send(). Throws at once when it is
+   * not accepted; the Promise resolves once written to the socket (ignoring it is safe).
+   */
+  publish(channel, payload) {
+    this.#assertUsable();
+    if (typeof channel !== 'string' || channel === '') {
+      throw argumentError(`publish(): channel must be a non-empty string, got ${describe(channel)}`);
+    }
+    const json = toJson(payload === undefined ? null : payload, 'publish(): payload');
+    const id = this.#nextId++;
+    const st = native.publish(this, channel, json, id);
+    if (st !== 0) throw lastError(st);
+    const promise = new Promise((resolve, reject) => {
+      this.#pendingSends.set(id, { resolve, reject });
+    });
+    promise.catch(noop);
+    return promise;
+  }
+
+  /**
+   * Sends a request and resolves with the server's result; rejects with a TetherError:
+   * TETHER_E_REMOTE (the server's error, as err.remote), TETHER_E_TIMEOUT, TETHER_E_CLOSED.
+   * options.timeout: ms, 0 = none; default 30000.
+   */
+  request(method, params, options = {}) {
+    this.#assertUsable();
+    if (typeof method !== 'string' || method === '') {
+      throw argumentError(`request(): method must be a non-empty string, got ${describe(method)}`);
+    }
+    const timeout = options?.timeout ?? DEFAULT_REQUEST_TIMEOUT;
+    if (!Number.isInteger(timeout) || timeout < 0 || timeout > 0x7fffffff) {
+      throw argumentError(`request(): timeout must be a non-negative integer (ms), got ${describe(timeout)}`);
+    }
+    const id = this.#nextId++;
+    const st = native.request(this, method, toJson(params, 'request(): params'), timeout, id);
+    if (st !== 0) throw lastError(st);
+    return new Promise((resolve, reject) => {
+      this.#pendingRequests.set(id, { resolve, reject });
+    });
+  }
+
   /** As send(), without a delivery Promise (no acknowledgement is tracked). */
   sendNoAck(data) {
     this.#queue(data, 0);
@@ -392,6 +484,8 @@ class Client extends EventEmitter {
     for (const w of this.#connectWaiters.splice(0)) w.reject(err);
     for (const p of this.#pendingSends.values()) p.reject(err);
     this.#pendingSends.clear();
+    for (const p of this.#pendingRequests.values()) p.reject(err);
+    this.#pendingRequests.clear();
   }
 
   [kResume]() {
@@ -491,6 +585,30 @@ class Client extends EventEmitter {
       }
       case EV.DRAINED:
         this.emit('drain');
+        break;
+      case EV.CHANNEL_MESSAGE:
+        this.emit('channelMessage', parseJson(ev.data), { subscription: ev.id, channel: ev.channel });
+        break;
+      case EV.RESPONSE: {
+        const p = this.#pendingRequests.get(ev.id);
+        if (!p) break;
+        this.#pendingRequests.delete(ev.id);
+        if (ev.status === 0) {
+          p.resolve(parseJson(ev.data));
+        } else {
+          const err = new TetherError(ev.status, ev.message || undefined);
+          if (ev.data) err.remote = parseJson(ev.data);
+          p.reject(err);
+        }
+        break;
+      }
+      case EV.SUBSCRIBED:
+        this.emit('subscribed', { subscription: ev.id, channel: ev.channel });
+        break;
+      case EV.SUBSCRIBE_FAILED:
+        this.emit('subscribeFailed', {
+          subscription: ev.id, channel: ev.channel, error: new TetherError(ev.status, ev.message || undefined),
+        });
         break;
       default:
         break;
@@ -657,6 +775,96 @@ class WebSocketHandshakeExecutor {
   }
 }
 
+// ---- the specification's connection manager ------------------------------------------------
+
+class WebSocketConnectionManager {
+  #client;
+  #handlers = new Map(); // subscription id -> handler
+
+  /**
+   * @param {object} credentials the spec's credentials; protocol defaults to 'json' here.
+   * Bad credentials throw at once.
+   */
+  constructor(credentials) {
+    if (credentials === null || typeof credentials !== 'object' || Array.isArray(credentials)) {
+      throw argumentError(`WebSocketConnectionManager takes a credentials object, got ${describe(credentials)}`);
+    }
+    this.#client = new Client({ protocol: 'json', ...credentials });
+    this.#client.on('channelMessage', (payload, info) => {
+      const handler = this.#handlers.get(info.subscription);
+      if (handler) handler(payload, info);
+    });
+    this.#client.on('subscribeFailed', ({ subscription }) => this.#handlers.delete(subscription));
+  }
+
+  /** The underlying Client (for events such as 'state', 'subscribed', 'subscribeFailed'). */
+  get client() {
+    return this.#client;
+  }
+
+  /** Resolves once the connection is ready; rejects with a TetherError when it ends first. */
+  connect() {
+    return this.#client.connect();
+  }
+
+  /** Subscribes; returns the subscription id at once. handler(payload, { subscription, channel }). */
+  subscribe(channel, handler, params) {
+    if (typeof handler !== 'function') throw argumentError(`subscribe(): handler must be a function, got ${describe(handler)}`);
+    const id = this.#client.subscribe(channel, params);
+    this.#handlers.set(id, handler);
+    return id;
+  }
+
+  unsubscribe(subscriptionId) {
+    if (!this.#handlers.has(subscriptionId)) return false;
+    this.#handlers.delete(subscriptionId);
+    try {
+      this.#client.unsubscribe(subscriptionId);
+    } catch (err) {
+      if (err.status !== Status.INVALID_ARGUMENT) throw err; // already refused by the server
+    }
+    return true;
+  }
+
+  /** Publishes a JSON value; the Promise resolves once it is written (ignoring it is safe). */
+  publish(channel, payload) {
+    return this.#client.publish(channel, payload);
+  }
+
+  /** Resolves with the result; rejects with TetherError REMOTE / TIMEOUT / CLOSED. */
+  request(method, params, options) {
+    return this.#client.request(method, params, options);
+  }
+
+  getState() {
+    return this.#client.state;
+  }
+
+  isConnected() {
+    return this.#client.state === 'authenticated';
+  }
+
+  /** { messagesReceived, messagesSent, latencyMs, reconnects, activeSubscriptions, pendingRequests, ... } */
+  getStats() {
+    const s = this.#client.stats() || {};
+    return {
+      ...s,
+      messagesReceived: s.messagesReceived ?? 0,
+      messagesSent: s.messagesSent ?? 0,
+      latencyMs: s.latencyMs ?? -1,
+      reconnects: s.reconnects ?? 0,
+      activeSubscriptions: s.activeSubscriptions ?? 0,
+      pendingRequests: s.pendingRequests ?? 0,
+    };
+  }
+
+  /** Closes gracefully and stops reconnecting; resolves once disconnected. */
+  disconnect(code = 1000, reason = '') {
+    this.#handlers.clear();
+    return this.#client.close(code, reason);
+  }
+}
+
 /** The option table of the library: name, type, default, required, secret, allowed, min, max, doc. */
 function optionsSchema() {
   return SCHEMA.map((f) => ({ ...f }));
@@ -665,6 +873,7 @@ function optionsSchema() {
 module.exports = {
   Client,
   WebSocketHandshakeExecutor,
+  WebSocketConnectionManager,
   TetherError,
   Status,
   STATES: STATE_NAMES,

@@ -285,6 +285,19 @@ static napi_value event_to_js(napi_env env, const tether_event *ev) {
         set(env, o, "status", make_int(env, tether_event_status(ev)));
         set(env, o, "message", make_cstr(env, tether_event_text(ev)));
         break;
+    case TETHER_EVENT_CHANNEL_MESSAGE:
+    case TETHER_EVENT_RESPONSE:
+    case TETHER_EVENT_SUBSCRIBED:
+    case TETHER_EVENT_SUBSCRIBE_FAILED: {
+        size_t n = 0;
+        const uint8_t *data = tether_event_data(ev, &n);
+        set(env, o, "id", make_int(env, (int64_t)tether_event_id(ev)));
+        set(env, o, "channel", make_cstr(env, tether_event_channel(ev)));
+        set(env, o, "status", make_int(env, tether_event_status(ev)));
+        set(env, o, "message", make_cstr(env, tether_event_text(ev)));
+        set(env, o, "data", make_str(env, (const char *)data, data ? n : 0));
+        break;
+    }
     default:
         break;
     }
@@ -489,6 +502,66 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return make_int(env, st);
 }
 
+/* subscribe(target, channel, paramsJson|null) -> subscription id (> 0) or status (< 0). */
+static napi_value js_subscribe(napi_env env, napi_callback_info info) {
+    ARGS(3);
+    GET_CTX(0);
+    if (!c->client) return closed_status(env);
+    char *channel = get_string(env, argv[1], NULL);
+    char *params = is_nullish(env, argv[2]) ? NULL : get_string(env, argv[2], NULL);
+    uint64_t sub = 0;
+    tether_status st = channel ? tether_client_subscribe(&sub, c->client, channel, params)
+                               : TETHER_E_INVALID_ARGUMENT;
+    free(channel);
+    free(params);
+    return make_int(env, st != TETHER_OK ? (int64_t)st : (int64_t)sub);
+}
+
+static napi_value js_unsubscribe(napi_env env, napi_callback_info info) {
+    ARGS(2);
+    GET_CTX(0);
+    if (!c->client) return closed_status(env);
+    int64_t sub = 0;
+    napi_get_value_int64(env, argv[1], &sub);
+    return make_int(env, tether_client_unsubscribe(c->client, (uint64_t)sub));
+}
+
+/* publish(target, channel, payloadJson, id) -> status. */
+static napi_value js_publish(napi_env env, napi_callback_info info) {
+    ARGS(4);
+    GET_CTX(0);
+    if (!c->client) return closed_status(env);
+    char *channel = get_string(env, argv[1], NULL);
+    char *payload = get_string(env, argv[2], NULL);
+    int64_t id = 0;
+    napi_get_value_int64(env, argv[3], &id);
+    tether_status st = channel && payload
+                           ? tether_client_publish(c->client, channel, payload, (uint64_t)id)
+                           : TETHER_E_INVALID_ARGUMENT;
+    free(channel);
+    free(payload);
+    return make_int(env, st);
+}
+
+/* request(target, method, paramsJson|null, timeoutMs, id) -> status. */
+static napi_value js_request(napi_env env, napi_callback_info info) {
+    ARGS(5);
+    GET_CTX(0);
+    if (!c->client) return closed_status(env);
+    char *method = get_string(env, argv[1], NULL);
+    char *params = is_nullish(env, argv[2]) ? NULL : get_string(env, argv[2], NULL);
+    int32_t timeout = 0;
+    int64_t id = 0;
+    napi_get_value_int32(env, argv[3], &timeout);
+    napi_get_value_int64(env, argv[4], &id);
+    tether_status st = method ? tether_client_request(c->client, method, params, timeout,
+                                                      (uint64_t)id)
+                              : TETHER_E_INVALID_ARGUMENT;
+    free(method);
+    free(params);
+    return make_int(env, st);
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
     ARGS(3);
     GET_CTX(0);
@@ -662,6 +735,10 @@ NAPI_MODULE_INIT() {
         {"connect", js_connect},
         {"send", js_send},
         {"close", js_close},
+        {"subscribe", js_subscribe},
+        {"unsubscribe", js_unsubscribe},
+        {"publish", js_publish},
+        {"request", js_request},
         {"setToken", js_set_token},
         {"state", js_state},
         {"buffered", js_buffered},
