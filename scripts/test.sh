@@ -55,5 +55,8 @@ if [ "${TETHER_SKIP_SANITIZERS:-0}" != 1 ]; then
   ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L client
 fi
 
+section "fuzzing (10 s per target; scripts/fuzz.sh SECONDS for longer)"
+scripts/fuzz.sh 10
+
 section "done"
 echo "all tests passed"
