@@ -123,19 +123,14 @@ Error Session::send(int32_t type, const void *data, size_t size, uint64_t id) {
                           "tether_client_send: type must be TETHER_MESSAGE_DEFAULT, _TEXT or _BINARY, got " +
                               std::to_string(type));
     }
-    if (closing_.load()) {
-        return make_error(TETHER_E_CLOSED, "tether_client_send: the client was closed by the application");
+    if (Error e = check_sendable(size)) {
+        e.message = "tether_client_send: " + e.message;
+        return e;
     }
     const bool binary = type == TETHER_MESSAGE_BINARY ||
                         (type == TETHER_MESSAGE_DEFAULT &&
                          options_.message_format == config::MessageFormat::binary);
     const std::string_view view(static_cast<const char *>(data), size);
-    if (size > options_.max_message_size) {
-        return make_error(TETHER_E_MESSAGE_TOO_BIG, "tether_client_send: the message has " +
-                                                        std::to_string(size) +
-                                                        " bytes, more than maxMessageSize (" +
-                                                        std::to_string(options_.max_message_size) + ")");
-    }
     if (!binary) {
         if (!is_valid_utf8(view)) {
             return make_error(TETHER_E_INVALID_UTF8, "tether_client_send: a text message must be valid UTF-8");
@@ -153,13 +148,19 @@ Error Session::send(int32_t type, const void *data, size_t size, uint64_t id) {
 }
 
 Error Session::queue_frame(std::string frame, uint64_t send_id, uint64_t tag) {
+    if (Error e = check_sendable(frame.size())) return e;
+    return enqueue(Outgoing{std::move(frame), false, send_id, tag});
+}
+
+// What every outgoing message must pass, whoever built it.
+Error Session::check_sendable(size_t size) const {
     if (closing_.load()) return make_error(TETHER_E_CLOSED, "the client was closed by the application");
-    if (frame.size() > options_.max_message_size) {
-        return make_error(TETHER_E_MESSAGE_TOO_BIG, "the message has " + std::to_string(frame.size()) +
+    if (size > options_.max_message_size) {
+        return make_error(TETHER_E_MESSAGE_TOO_BIG, "the message has " + std::to_string(size) +
                                                         " bytes, more than maxMessageSize (" +
                                                         std::to_string(options_.max_message_size) + ")");
     }
-    return enqueue(Outgoing{std::move(frame), false, send_id, tag});
+    return ok();
 }
 
 Error Session::enqueue(Outgoing message) {

@@ -82,6 +82,7 @@ private:
         uint64_t tag = 0;  // the interceptor's, for on_written
     };
 
+    Error check_sendable(size_t size) const;
     Error enqueue(Outgoing message);
     void post_pump_locked();
 
