@@ -332,9 +332,7 @@ public sealed class TetherClient : IAsyncDisposable, IDisposable
     {
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
         ThrowIfDisposed();
-        ulong id = (ulong)Interlocked.Increment(ref _nextId);
-        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _core.AddSend(id, sent);
+        (ulong id, TaskCompletionSource sent) = BeginSend();
         int status;
         try
         {
@@ -346,13 +344,7 @@ public sealed class TetherClient : IAsyncDisposable, IDisposable
             _core.RemoveSend(id);
             throw;
         }
-        if (status != 0)
-        {
-            TetherException error = TetherException.FromLastError(status);
-            _core.RemoveSend(id);
-            return Task.FromException(error);
-        }
-        return cancellationToken.CanBeCanceled ? sent.Task.WaitAsync(cancellationToken) : sent.Task;
+        return FinishSend(id, sent, status, cancellationToken);
     }
 
     /// <summary>Completes once tether released the client and the last event was dispatched.</summary>
@@ -372,9 +364,7 @@ public sealed class TetherClient : IAsyncDisposable, IDisposable
     {
         if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
         ThrowIfDisposed();
-        ulong id = NextId();
-        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _core.AddSend(id, sent);
+        (ulong id, TaskCompletionSource sent) = BeginSend();
         int status;
         try
         {
@@ -387,6 +377,21 @@ public sealed class TetherClient : IAsyncDisposable, IDisposable
             _core.RemoveSend(id);
             throw;
         }
+        return FinishSend(id, sent, status, cancellationToken);
+    }
+
+    /// <summary>Registers a fresh id whose SENT / SEND_FAILED event completes the returned source.</summary>
+    private (ulong Id, TaskCompletionSource Sent) BeginSend()
+    {
+        ulong id = NextId();
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _core.AddSend(id, sent);
+        return (id, sent);
+    }
+
+    /// <summary>Turns tether's answer to a send or publish into the task the caller awaits.</summary>
+    private Task FinishSend(ulong id, TaskCompletionSource sent, int status, CancellationToken cancellationToken)
+    {
         if (status != 0)
         {
             TetherException error = TetherException.FromLastError(status);
