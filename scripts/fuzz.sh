@@ -12,7 +12,7 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTETHER_FUZZ=ON \
       -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
 
-for target in url options auth_template message json_dialect; do
+for target in url options auth_template message dialects; do
   work="build-fuzz/corpus/$target"
   mkdir -p "$work"
   echo "== fuzz_$target for ${seconds} s"

@@ -16,6 +16,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 section() { printf '\n==== %s ====\n' "$*"; }
 
+section "test peers"
+scripts/build-peers.sh
+
 section "build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTETHER_BUILD_EXAMPLES=ON -DTETHER_BUILD_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"

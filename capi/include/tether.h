@@ -182,7 +182,14 @@ TETHER_API void TETHER_CALL tether_runtime_destroy(tether_runtime *runtime);
  *   autoReconnect, maxReconnectAttempts, reconnectDelay, maxReconnectDelay, connectTimeout,
  *   handshakeTimeout, closeTimeout, maxMessageSize, queueWhileOffline, maxQueuedMessages,
  *   maxQueuedBytes, maxPollQueue, headers, userAgent, perMessageDeflate, proxy, caFile,
- *   clientCertFile, clientKeyFile, insecureSkipTlsVerify.
+ *   clientCertFile, clientKeyFile, insecureSkipTlsVerify, provider, namespace, queryParams.
+ *
+ * "provider" applies a preset, one per row of the specification's provider table (socketio,
+ * pusher, ably, phoenix, actioncable, signalr, graphql, apollo, aws-apigateway, binance, echo):
+ * it sets protocol, authMethod, tokenParamName, subprotocols and queryParams as that provider's
+ * own clients do. A key the application sets itself, before or after the provider, keeps the
+ * application's value; changing the provider puts the previous preset's other keys back to
+ * their defaults.
  */
 typedef struct tether_options tether_options;
 
@@ -258,20 +265,26 @@ typedef struct tether_event tether_event;
 #define TETHER_EVENT_DRAINED       9  /**< The outgoing queue became empty after it had reached half
                                            of a limit or refused a message (backpressure). */
 #define TETHER_EVENT_CHANNEL_MESSAGE 10 /**< A message on a subscribed channel: id = subscription,
-                                             channel, data = payload JSON. One per subscription. */
+                                             channel, data = payload JSON, text = the protocol's
+                                             event name where it has one (socketio, phoenix,
+                                             pusher, signalr, binance), else "". One per
+                                             subscription. */
 #define TETHER_EVENT_RESPONSE      11  /**< The outcome of tether_client_request: id = the caller's,
                                            data = result JSON (status OK), or status
                                            TETHER_E_REMOTE (data = the error JSON), _TIMEOUT or
                                            _CLOSED with text. Exactly one per request. */
 #define TETHER_EVENT_SUBSCRIBED    12  /**< The server confirmed a subscription: id, channel. */
-#define TETHER_EVENT_SUBSCRIBE_FAILED 13 /**< The server refused a subscription, which is removed:
-                                             id, channel, status TETHER_E_REMOTE, text. */
+#define TETHER_EVENT_SUBSCRIBE_FAILED 13 /**< A subscription is over and removed: the server
+                                             refused it or failed it (status TETHER_E_REMOTE,
+                                             data = the error JSON) or ended it (a GraphQL
+                                             complete: status TETHER_E_CLOSED). id, channel,
+                                             text says which. */
 
 /* Connection states, as the specification names them. */
 #define TETHER_STATE_DISCONNECTED   0  /**< Not connected. */
 #define TETHER_STATE_CONNECTING     1  /**< TCP, TLS and WebSocket handshakes in progress. */
 #define TETHER_STATE_CONNECTED      2  /**< WebSocket open, not yet ready. */
-#define TETHER_STATE_AUTHENTICATING 3  /**< The first-message auth was sent; awaiting the reply. */
+#define TETHER_STATE_AUTHENTICATING 3  /**< Awaiting the reply to the first-message auth, or the protocol's handshake. */
 #define TETHER_STATE_AUTHENTICATED  4  /**< Ready to use. */
 #define TETHER_STATE_RECONNECTING   5  /**< Waiting for the next reconnect attempt. */
 #define TETHER_STATE_ERROR          6  /**< Failed for good (no reconnect will follow). */
@@ -285,7 +298,8 @@ typedef struct tether_event tether_event;
 TETHER_API int32_t TETHER_CALL tether_event_type(const tether_event *ev);
 
 /**
- * @brief The payload of a MESSAGE, CHANNEL_MESSAGE or RESPONSE event.
+ * @brief The payload of a MESSAGE, CHANNEL_MESSAGE or RESPONSE event, or the error JSON of a
+ *        SUBSCRIBE_FAILED event.
  * @param size Receives the length in bytes (may be NULL).
  * @returns A pointer owned by the event (valid as long as the event), or NULL with *size = 0 for
  *          other event types. Text messages are not NUL-terminated and may contain U+0000.
@@ -297,7 +311,8 @@ TETHER_API int32_t TETHER_CALL tether_event_message_type(const tether_event *ev)
 
 /**
  * @brief NUL-terminated text of the event: the negotiated subprotocol (OPEN), the close reason
- *        (CLOSE), the error message (ERROR, SEND_FAILED). Owned by the event; "" when none.
+ *        (CLOSE), the error message (ERROR, SEND_FAILED, RESPONSE, SUBSCRIBE_FAILED), the
+ *        protocol's event name (CHANNEL_MESSAGE). Owned by the event; "" when none.
  */
 TETHER_API const char *TETHER_CALL tether_event_text(const tether_event *ev);
 
@@ -491,17 +506,26 @@ TETHER_API tether_status TETHER_CALL tether_client_stats_json(char **out_json,
 
 /* ---- connection manager: channels and requests ----------------------------------------------
  * The specification's WebSocketConnectionManager. These speak the wire protocol chosen with the
- * "protocol" option ("json": the spec's envelope). With protocol "raw" (the default) they fail
- * with TETHER_E_NOT_SUPPORTED. Subscriptions live across reconnects: after every
- * (re)authentication the client re-subscribes every live channel, then flushes the outgoing
- * queue in order; subscriptions made while offline are sent once ready. */
+ * "protocol" option (or a "provider" preset): json (the spec's envelope), socketio,
+ * graphql-transport-ws, graphql-ws, signalr, phoenix, pusher, actioncable, binance or
+ * aws-apigateway; the README maps each call to each protocol's frames (what a channel, a
+ * publish and a request are there). With protocol "raw" (the default) they fail with
+ * TETHER_E_NOT_SUPPORTED, as does an operation a protocol does not have (publish in GraphQL,
+ * request in Pusher); the message names the protocol and the operation.
+ *
+ * Protocols with a handshake (socketio, graphql-*, signalr, pusher, actioncable) keep the client
+ * AUTHENTICATING until the server completes it and carry the token where the protocol does; a
+ * refusal is an ERROR with TETHER_E_AUTH and no reconnect. Subscriptions live across reconnects:
+ * after every (re)authentication the client re-subscribes every live channel, then flushes the
+ * outgoing queue in order; subscriptions made while offline are sent once ready. */
 
 /**
  * @brief Subscribes to a channel; its messages arrive as CHANNEL_MESSAGE events.
  *
  * Several subscriptions to one channel share one subscription on the wire; each gets its own
  * events. A SUBSCRIBED or SUBSCRIBE_FAILED event follows when the server answers (at once when
- * the channel is already confirmed on the current connection).
+ * the channel is already confirmed on the current connection; once written for protocols whose
+ * servers do not confirm subscriptions: socketio, graphql-*, signalr).
  * @param out_subscription Receives the subscription id (never 0).
  * @param channel     The channel name, UTF-8, copied.
  * @param params_json NULL or JSON sent along with the subscription (e.g. a filter); validated.
@@ -527,7 +551,8 @@ TETHER_API tether_status TETHER_CALL tether_client_unsubscribe(tether_client *cl
  * @brief Publishes a payload to a channel, queued in order with tether_client_send messages.
  * @param payload_json JSON text; validated.
  * @param id 0, or an id for SENT / SEND_FAILED as with tether_client_send.
- * @returns As tether_client_send, plus TETHER_E_NOT_SUPPORTED.
+ * @returns As tether_client_send, plus TETHER_E_NOT_SUPPORTED, and TETHER_E_INVALID_ARGUMENT
+ *          when the payload does not have the shape the protocol needs (the message says which).
  */
 TETHER_API tether_status TETHER_CALL tether_client_publish(tether_client *client,
                                                            const char *channel,

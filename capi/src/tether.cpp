@@ -160,7 +160,8 @@ int32_t tether_event_type(const tether_event *ev) { return ev_or_empty(ev).type;
 
 const uint8_t *tether_event_data(const tether_event *ev, size_t *size) {
     const tether_event &e = ev_or_empty(ev);
-    if (e.type != TETHER_EVENT_MESSAGE && e.type != TETHER_EVENT_CHANNEL_MESSAGE && e.type != TETHER_EVENT_RESPONSE) {
+    if (e.type != TETHER_EVENT_MESSAGE && e.type != TETHER_EVENT_CHANNEL_MESSAGE && e.type != TETHER_EVENT_RESPONSE &&
+        e.type != TETHER_EVENT_SUBSCRIBE_FAILED) {
         if (size) *size = 0;
         return nullptr;
     }
@@ -216,7 +217,7 @@ tether_status tether_client_new(tether_client **out, tether_runtime *runtime,
             return s;
         }
         auto client = std::make_unique<tether_client>();
-        if (auto dialect = tether::protocol::make_dialect(options->values.protocol)) {
+        if (auto dialect = tether::protocol::make_dialect(options->values)) {
             auto manager = std::make_shared<tether::manager::Manager>(*session, std::move(dialect));
             client->manager = manager.get();
             session->set_interceptor(std::move(manager));

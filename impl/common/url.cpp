@@ -422,6 +422,23 @@ std::string with_query_param(std::string_view target, std::string_view name,
     return out;
 }
 
+bool has_query_param(std::string_view target, std::string_view name) {
+    const std::size_t hash = target.find('#');
+    const std::string_view base = target.substr(0, hash);
+    const std::size_t q = base.find('?');
+    if (q == std::string_view::npos) return false;
+    std::string_view query = base.substr(q + 1);
+    while (!query.empty()) {
+        const std::size_t amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        const std::string_view key = pair.substr(0, pair.find('='));
+        if (percent_decode(key) == name) return true;
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return false;
+}
+
 std::string redact_url(std::string_view url, std::string_view secret_param) {
     return redact(url, secret_param, false);
 }

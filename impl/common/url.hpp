@@ -42,6 +42,9 @@ std::string host_header(const WsUrl &u);
 std::string with_query_param(std::string_view target, std::string_view name,
                              std::string_view value);
 
+// True when target's query has a parameter with this name (compared after percent-decoding).
+bool has_query_param(std::string_view target, std::string_view name);
+
 // Replaces the value of every query parameter named secret_param (compared after
 // percent-decoding; nothing when secret_param is empty) and any user-info password with "***".
 // Works on full URLs and on bare targets ("/path?x=1"); text it cannot parse is kept as is.

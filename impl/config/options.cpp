@@ -13,6 +13,7 @@
 
 #include "impl/common/text.hpp"
 #include "impl/common/url.hpp"
+#include "impl/config/presets.hpp"
 
 namespace tether::config {
 
@@ -299,6 +300,52 @@ std::string get_headers(const Options &o) {
     return out;
 }
 
+Error set_query_params(Options &o, const Spec &s, std::string_view v) {
+    std::vector<std::pair<std::string, std::string>> params;
+    if (!trim(v).empty()) {
+        const char *form = "expected a JSON object of string values, e.g. {\"EIO\":\"4\"}";
+        if (Error e = validate_json(v)) return bad_value(s, std::string(form) + "; " + e.message);
+        boost::json::error_code ec;
+        const boost::json::value doc = boost::json::parse(v, ec);
+        if (ec || !doc.is_object()) return bad_value(s, form);
+        for (const auto &member : doc.get_object()) {
+            const std::string name(member.key());
+            if (name.empty() || find_control(name) != std::string_view::npos)
+                return bad_value(s, "a parameter name must be a non-empty line of text");
+            if (!member.value().is_string())
+                return bad_value(s, "the value of '" + excerpt(name) + "' must be a string");
+            const std::string_view value = member.value().get_string();
+            if (find_control(value) != std::string_view::npos)
+                return bad_value(s, "the value of '" + excerpt(name) + "' must not contain control characters");
+            params.emplace_back(name, std::string(value));
+        }
+    }
+    o.query_params = std::move(params);
+    return ok();
+}
+std::string get_query_params(const Options &o) {
+    std::string out = "{";
+    for (const auto &p : o.query_params) {
+        if (out.size() > 1) out += ',';
+        out += '"' + json_escape(p.first) + "\":\"" + json_escape(p.second) + '"';
+    }
+    out += '}';
+    return out;
+}
+
+Error set_namespace(Options &o, const Spec &s, std::string_view v) {
+    if (v.empty() || v.front() != '/' || find_control(v) != std::string_view::npos ||
+        v.find(',') != std::string_view::npos || v.find(' ') != std::string_view::npos)
+        return bad_value(s, "expected a Socket.IO namespace: '/' or '/name' without spaces or commas, got '" +
+                                excerpt(v) + "'");
+    o.socketio_namespace = std::string(v);
+    return ok();
+}
+std::string get_namespace(const Options &o) { return o.socketio_namespace; }
+
+Error set_provider(Options &o, const Spec &s, std::string_view v);
+std::string get_provider(const Options &o) { return o.provider; }
+
 Error set_proxy(Options &o, const Spec &, std::string_view v) {
     if (!v.empty()) {
         ProxyUrl parsed;
@@ -391,10 +438,17 @@ const std::vector<Spec> &specs() {
                            get_message_format,
                            "What messages are: json (text frames that must hold JSON), text "
                            "(UTF-8 text frames) or binary (binary frames)."));
-        Spec protocol = select("protocol", {"raw", "json"}, set_protocol, get_protocol,
+        Spec protocol = select("protocol",
+                               {"raw", "json", "socketio", "graphql-transport-ws", "graphql-ws", "signalr",
+                                "phoenix", "pusher", "actioncable", "binance", "aws-apigateway"},
+                               set_protocol, get_protocol,
                                "The wire protocol of the connection manager (subscribe, publish, "
-                               "request): raw (none: messages go out and come in as they are) or "
-                               "json (the spec's envelope {type, channel, payload, id, timestamp}).");
+                               "request): raw (none: messages go out and come in as they are), "
+                               "json (the spec's envelope {type, channel, payload, id, timestamp}), "
+                               "or a provider's own: socketio (Engine.IO 4 / Socket.IO 5), "
+                               "graphql-transport-ws, graphql-ws (Apollo legacy), signalr (JSON hub "
+                               "protocol), phoenix (Channels v2), pusher (protocol 7), actioncable, "
+                               "binance, aws-apigateway.");
         protocol.required = false;  // not in the spec's required fields: raw works without it
         t.push_back(std::move(protocol));
         t.push_back(custom("authToken", Kind::secret, set_auth_token, get_auth_token,
@@ -491,6 +545,22 @@ const std::vector<Spec> &specs() {
         t.push_back(boolean("insecureSkipTlsVerify", &Options::insecure_skip_tls_verify,
                             "DANGEROUS: skip TLS certificate and host name verification. For "
                             "tests against self-signed servers only."));
+        Spec provider = select("provider",
+                               {"none", "socketio", "pusher", "ably", "phoenix", "actioncable", "signalr",
+                                "graphql", "apollo", "aws-apigateway", "binance", "echo"},
+                               set_provider, get_provider,
+                               "A provider preset: sets protocol, authMethod, tokenParamName, "
+                               "subprotocols and queryParams as that provider's clients do. Options "
+                               "the application sets itself, before or after, keep their values.");
+        provider.required = false;
+        t.push_back(std::move(provider));
+        t.push_back(custom("namespace", Kind::text, set_namespace, get_namespace,
+                           "socketio protocol: the Socket.IO namespace to connect to ('/' or "
+                           "'/name')."));
+        t.push_back(custom("queryParams", Kind::json, set_query_params, get_query_params,
+                           "Query parameters added to the URL at connect, a JSON object of "
+                           "strings ({\"EIO\":\"4\"}); a parameter the URL has already is left "
+                           "as the URL has it."));
         return t;
     }();
     return table;
@@ -572,6 +642,45 @@ Error reset_value(Options &o, const Spec &s) {
     return set_value(o, s, get_value(Options{}, s));
 }
 
+bool contains_key(const std::vector<std::string> &keys, std::string_view key) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// The application set this key itself: presets leave it alone from now on.
+void mark_explicit(Options &o, std::string_view key) {
+    if (key == "provider") return;
+    if (!contains_key(o.explicit_keys, key)) o.explicit_keys.emplace_back(key);
+}
+
+Error set_provider(Options &o, const Spec &s, std::string_view v) {
+    std::size_t index = 0;
+    if (Error e = check_select(s, v, index)) return e;
+    Options updated = o;
+    // What the previous preset set goes back to its default, unless the application set it.
+    for (const std::string &key : o.preset_keys) {
+        if (contains_key(o.explicit_keys, key)) continue;
+        if (const Spec *spec = find_spec(key)) {
+            if (Error e = reset_value(updated, *spec)) return e;
+        }
+    }
+    updated.preset_keys.clear();
+    if (const Preset *preset = find_preset(v)) {
+        for (const auto &[key, value] : preset->values) {
+            if (contains_key(o.explicit_keys, key)) continue;
+            const Spec *spec = find_spec(key);
+            if (spec == nullptr) return make_error(TETHER_E_INTERNAL, "preset " + std::string(v) + " sets unknown key " + std::string(key));
+            if (Error e = set_value(updated, *spec, value)) {
+                e.message = "provider " + std::string(v) + ": " + e.message;
+                return e;
+            }
+            updated.preset_keys.emplace_back(key);
+        }
+    }
+    updated.provider = std::string(v);
+    o = std::move(updated);
+    return ok();
+}
+
 const char *json_kind_name(const boost::json::value &v) {
     switch (v.kind()) {
     case boost::json::kind::null: return "null";
@@ -594,7 +703,7 @@ Error json_to_text(const Spec &s, const boost::json::value &v, std::string &out)
     case Kind::boolean: expected = "true, false, 1, 0 or a string"; break;
     default: break;
     }
-    if (s.name == "headers") expected = "an object or a string";
+    if (s.name == "headers" || s.name == "queryParams") expected = "an object or a string";
     if (s.name == "subprotocols") expected = "a string or an array of strings";
 
     if (v.is_string()) {
@@ -626,7 +735,7 @@ Error json_to_text(const Spec &s, const boost::json::value &v, std::string &out)
         out = v.get_bool() ? "true" : "false";
         return ok();
     }
-    if (s.name == "headers" && v.is_object()) {
+    if ((s.name == "headers" || s.name == "queryParams") && v.is_object()) {
         out = boost::json::serialize(v);
         return ok();
     }
@@ -685,6 +794,15 @@ const char *to_string(Protocol p) noexcept {
     switch (p) {
     case Protocol::raw: return "raw";
     case Protocol::json: return "json";
+    case Protocol::socketio: return "socketio";
+    case Protocol::graphql_transport_ws: return "graphql-transport-ws";
+    case Protocol::graphql_ws: return "graphql-ws";
+    case Protocol::signalr: return "signalr";
+    case Protocol::phoenix: return "phoenix";
+    case Protocol::pusher: return "pusher";
+    case Protocol::actioncable: return "actioncable";
+    case Protocol::binance: return "binance";
+    case Protocol::aws_apigateway: return "aws-apigateway";
     }
     return "raw";
 }
@@ -692,7 +810,9 @@ const char *to_string(Protocol p) noexcept {
 Error set_option(Options &o, std::string_view key, std::string_view value) {
     const Spec *s = find_spec(key);
     if (s == nullptr) return unknown_option(key);
-    return set_value(o, *s, value);
+    if (Error e = set_value(o, *s, value)) return e;
+    mark_explicit(o, s->name);
+    return ok();
 }
 
 Error set_options_json(Options &o, std::string_view json) {
@@ -720,6 +840,7 @@ Error set_options_json(Options &o, std::string_view json) {
         std::string text;
         if (Error e = json_to_text(*s, member.value(), text)) return e;
         if (Error e = set_value(updated, *s, text)) return e;
+        mark_explicit(updated, s->name);
     }
     o = std::move(updated);
     return ok();

@@ -15,7 +15,20 @@ namespace tether::config {
 enum class AuthMethod { none, query_param, first_message, subprotocol };  // "none", "query-param", "first-message", "subprotocol"
 enum class MessageFormat { json, text, binary };
 // The wire protocol the connection manager speaks (impl/protocol). raw: none, messages as sent.
-enum class Protocol { raw, json };  // "raw", "json"
+// The order is the order of the option's allowed values.
+enum class Protocol {
+    raw,
+    json,
+    socketio,              // "socketio": Engine.IO 4 + Socket.IO 5
+    graphql_transport_ws,  // "graphql-transport-ws": the graphql-ws library's protocol
+    graphql_ws,            // "graphql-ws": Apollo's legacy subscriptions-transport-ws
+    signalr,               // "signalr": ASP.NET Core SignalR, JSON hub protocol
+    phoenix,               // "phoenix": Phoenix Channels, serializer v2
+    pusher,                // "pusher": Pusher Channels protocol 7
+    actioncable,           // "actioncable": Rails Action Cable
+    binance,               // "binance": Binance market streams
+    aws_apigateway,        // "aws-apigateway": Amazon API Gateway WebSocket APIs
+};
 
 struct Options {
     std::string url;                        // required before connect
@@ -49,6 +62,14 @@ struct Options {
     std::string proxy;                      // "" or http://[user:pass@]host[:port]
     std::string ca_file, client_cert_file, client_key_file;
     bool insecure_skip_tls_verify = false;
+    std::string provider = "none";          // the preset applied (see presets.hpp)
+    std::string socketio_namespace = "/";   // option "namespace"
+    std::vector<std::pair<std::string, std::string>> query_params;  // added to the URL at connect
+
+    // Bookkeeping of presets: keys the application set itself (a preset never overrides them)
+    // and keys the current preset set (a change of provider resets them first).
+    std::vector<std::string> explicit_keys;
+    std::vector<std::string> preset_keys;
 };
 
 // Sets one option from its text form. Errors: TETHER_E_UNKNOWN_OPTION (names the key and

@@ -32,10 +32,12 @@ public:
     Error publish(const std::string &channel, const std::string &payload_json, uint64_t send_id);
     Error request(const std::string &method, const std::string &params_json, int32_t timeout_ms, uint64_t id);
 
+    session::OpeningPlan on_open(const std::string &token, const std::string &auth_message) override;
     std::vector<std::string> on_ready() override;
     bool on_message(const std::string &data, bool binary) override;
     void on_written(uint64_t tag) override;
     void on_connection_lost(bool final) override;
+    session::CloseVerdict on_close_frame(int32_t code, const std::string &reason) override;
     std::string stats_fields() const override;
 
 private:
@@ -51,10 +53,17 @@ private:
         std::shared_ptr<boost::asio::steady_timer> timer;
     };
 
-    std::string next_wire_id(char kind);
+    std::string next_wire_id();
     void start_timer(const std::string &wire_id, int32_t timeout_ms);
     void respond(uint64_t id, tether_status status, std::string data, std::string text);
     void confirm_later(uint64_t subscription, const std::string &channel);
+    void handle(protocol::Decoded &d);
+    void deliver(const protocol::Decoded &d);
+    void answer(protocol::Decoded &d);
+    void settle_subscription(const protocol::Decoded &d);
+    void schedule_heartbeat();
+    // The channel a decoded message names: by wire id when it has one, else by name.
+    std::map<std::string, Channel>::iterator find_channel_locked(const protocol::Decoded &d);
 
     session::Session &session_;
     const std::unique_ptr<protocol::Dialect> dialect_;
@@ -63,6 +72,8 @@ private:
     bool ready_ = false;
     uint64_t next_subscription_ = 1;
     uint64_t next_wire_ = 1;
+    uint64_t heartbeat_generation_ = 0;                    // strand only: bumped to stop a heartbeat
+    std::shared_ptr<boost::asio::steady_timer> heartbeat_; // strand only
     std::map<std::string, Channel> channels_;             // by channel name
     std::map<uint64_t, std::string> subscription_channel_; // subscription id -> channel
     std::map<std::string, Pending> pending_;               // by wire id

@@ -18,7 +18,7 @@ namespace json = boost::json;
 
 namespace {
 
-std::string quoted(std::string_view s) { return "\"" + json_escape(s) + "\""; }
+std::string quoted(std::string_view s) { return json_quote(s); }
 
 std::string string_field(const json::object &o, std::string_view key) {
     const json::value *v = o.if_contains(key);
@@ -44,32 +44,44 @@ class JsonDialect final : public Dialect {
 public:
     const char *name() const noexcept override { return "json"; }
 
-    std::string subscribe(std::string_view wire_id, std::string_view channel,
-                          std::string_view params_json) const override {
-        std::string out = R"({"type":"subscribe","channel":)" + quoted(channel) + R"(,"id":)" + quoted(wire_id);
-        if (!params_json.empty()) out += R"(,"payload":)" + std::string(params_json);
-        return out + R"(,"timestamp":)" + std::to_string(now_ms()) + "}";
+    Error subscribe(std::string &out, const std::string &wire_id, const std::string &channel,
+                    const std::string &params_json) override {
+        out = R"({"type":"subscribe","channel":)" + quoted(channel) + R"(,"id":)" + quoted(wire_id);
+        if (!params_json.empty()) out += R"(,"payload":)" + params_json;
+        out += R"(,"timestamp":)" + std::to_string(now_ms()) + "}";
+        return ok();
     }
 
-    std::string unsubscribe(std::string_view wire_id, std::string_view channel) const override {
-        return R"({"type":"unsubscribe","channel":)" + quoted(channel) + R"(,"id":)" + quoted(wire_id) +
-               R"(,"timestamp":)" + std::to_string(now_ms()) + "}";
+    Error unsubscribe(std::string &out, const std::string &, const std::string &wire_id,
+                      const std::string &channel) override {
+        out = R"({"type":"unsubscribe","channel":)" + quoted(channel) + R"(,"id":)" + quoted(wire_id) +
+              R"(,"timestamp":)" + std::to_string(now_ms()) + "}";
+        return ok();
     }
 
-    std::string publish(std::string_view channel, std::string_view payload_json) const override {
-        return R"({"type":"publish","channel":)" + quoted(channel) + R"(,"payload":)" +
-               std::string(payload_json.empty() ? "null" : payload_json) + R"(,"timestamp":)" +
-               std::to_string(now_ms()) + "}";
+    Error publish(std::string &out, const std::string &channel, const std::string &payload_json) override {
+        out = R"({"type":"publish","channel":)" + quoted(channel) + R"(,"payload":)" +
+              (payload_json.empty() ? std::string("null") : payload_json) + R"(,"timestamp":)" +
+              std::to_string(now_ms()) + "}";
+        return ok();
     }
 
-    std::string request(std::string_view wire_id, std::string_view method,
-                        std::string_view params_json) const override {
-        return R"({"type":"request","method":)" + quoted(method) + R"(,"payload":)" +
-               std::string(params_json.empty() ? "null" : params_json) + R"(,"id":)" + quoted(wire_id) +
-               R"(,"timestamp":)" + std::to_string(now_ms()) + "}";
+    Error request(std::string &out, const std::string &wire_id, const std::string &method,
+                  const std::string &params_json) override {
+        out = R"({"type":"request","method":)" + quoted(method) + R"(,"payload":)" +
+              (params_json.empty() ? std::string("null") : params_json) + R"(,"id":)" + quoted(wire_id) +
+              R"(,"timestamp":)" + std::to_string(now_ms()) + "}";
+        return ok();
     }
 
-    Decoded decode(std::string_view data, bool binary) const override {
+    Incoming decode(std::string_view data, bool binary) override {
+        Incoming in;
+        in.messages.push_back(decode_one(data, binary));
+        return in;
+    }
+
+private:
+    static Decoded decode_one(std::string_view data, bool binary) {
         Decoded d;
         if (binary) return d;
         boost::system::error_code ec;
@@ -77,25 +89,28 @@ public:
         if (ec || !v.is_object()) return d;
         const json::object &o = v.as_object();
         const std::string type = string_field(o, "type");
-        d.wire_id = string_field(o, "id");
-        d.channel = string_field(o, "channel");
-        if (type == "message" && !d.channel.empty()) {
+        const std::string id = string_field(o, "id");
+        const std::string channel = string_field(o, "channel");
+        if (type == "message" && !channel.empty()) {
             d.kind = Decoded::Kind::channel_message;
+            d.channel = channel;
             d.payload = value_text(o, "payload");
-        } else if (type == "response" && !d.wire_id.empty()) {
+        } else if (type == "response" && !id.empty()) {
             d.kind = Decoded::Kind::response;
+            d.wire_id = id;
             if (const json::value *error = o.if_contains("error"); error && !error->is_null()) {
                 d.is_error = true;
                 d.error_message = error_message_of(error);
             }
             d.payload = value_text(o, d.is_error ? "error" : "payload");
-        } else if (type == "subscribed" && !d.wire_id.empty()) {
+        } else if (type == "subscribed" && !id.empty()) {
             d.kind = Decoded::Kind::subscribed;
-        } else if (type == "error" && !d.wire_id.empty()) {
+            d.wire_id = id;
+        } else if (type == "error" && !id.empty()) {
             d.kind = Decoded::Kind::subscribe_error;
-            const json::value *payload = o.if_contains("payload");
-            d.error_message = error_message_of(payload);
-        } else if ((type == "unsubscribed" || type == "published" || type == "pong") && !d.wire_id.empty()) {
+            d.wire_id = id;
+            d.error_message = error_message_of(o.if_contains("payload"));
+        } else if ((type == "unsubscribed" || type == "published" || type == "pong") && !id.empty()) {
             d.kind = Decoded::Kind::ignore;
         }
         return d;
@@ -104,12 +119,6 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Dialect> make_dialect(config::Protocol protocol) {
-    switch (protocol) {
-    case config::Protocol::json: return std::make_unique<JsonDialect>();
-    case config::Protocol::raw: return nullptr;
-    }
-    return nullptr;
-}
+std::unique_ptr<Dialect> make_json_dialect(const config::Options &) { return std::make_unique<JsonDialect>(); }
 
 }  // namespace tether::protocol

@@ -290,6 +290,9 @@ void Session::open_connection() {
             params.subprotocols.push_back(token_);
         }
     }
+    for (const auto &[name, value] : options_.query_params) {
+        if (!has_query_param(params.target, name)) params.target = with_query_param(params.target, name, value);
+    }
     params.headers = options_.headers;
     params.user_agent = options_.user_agent;
     params.per_message_deflate = options_.per_message_deflate;
@@ -326,6 +329,29 @@ void Session::on_open(uint64_t generation, const Failure *failure, transport::Op
     set_state(TETHER_STATE_CONNECTED);
     start_read();
     schedule_ping();
+    handshake_by_interceptor_ = false;
+    if (interceptor_) {
+        std::string token;
+        {
+            std::lock_guard<std::mutex> lock(token_mutex_);
+            token = token_;
+        }
+        std::string auth_message;
+        if (options_.auth_method == config::AuthMethod::first_message && !options_.auth_message_template.empty()) {
+            auth_message = render_auth_template(options_.auth_message_template, options_.auth_message_type, token);
+        }
+        OpeningPlan plan = interceptor_->on_open(token, auth_message);
+        if (plan.wait_for_ready || !plan.frames.empty()) {
+            // The protocol's handshake carries the credentials and decides when the client is ready.
+            handshake_by_interceptor_ = true;
+            set_state(TETHER_STATE_AUTHENTICATING);
+            for (std::string &frame : plan.frames) early_queue_.push_back(std::move(frame));
+            start_auth_timer("the protocol handshake did not complete within " +
+                             std::to_string(options_.auth_timeout_ms) + " ms (authTimeout)");
+            pump_writes();
+            return;
+        }
+    }
     if (options_.auth_method == config::AuthMethod::first_message) {
         set_state(TETHER_STATE_AUTHENTICATING);
         send_auth_message();
@@ -356,16 +382,37 @@ void Session::send_auth_message() {
             self->on_ready();
             return;
         }
-        self->auth_timer_.expires_after(std::chrono::milliseconds(self->options_.auth_timeout_ms));
-        self->auth_timer_.async_wait([self, generation](const boost::system::error_code &ec) {
-            if (ec || generation != self->generation_ || self->ready_) return;
-            Failure f;
-            f.error = make_error(TETHER_E_TIMEOUT, "authentication timed out: no '" +
-                                                       self->options_.auth_success_type + "' reply within " +
-                                                       std::to_string(self->options_.auth_timeout_ms) + " ms");
-            self->on_connection_lost(f);
-        });
+        self->start_auth_timer("authentication timed out: no '" + self->options_.auth_success_type +
+                               "' reply within " + std::to_string(self->options_.auth_timeout_ms) + " ms");
     });
+}
+
+void Session::start_auth_timer(std::string why) {
+    const uint64_t generation = generation_;
+    auth_timer_.expires_after(std::chrono::milliseconds(options_.auth_timeout_ms));
+    auth_timer_.async_wait([self = shared_from_this(), generation, why = std::move(why)](const boost::system::error_code &ec) {
+        if (ec || generation != self->generation_ || self->ready_) return;
+        Failure f;
+        f.error = make_error(TETHER_E_TIMEOUT, why);
+        self->on_connection_lost(f);
+    });
+}
+
+void Session::send_early(std::string frame) {
+    if (!conn_ || close_sent_) return;
+    early_queue_.push_back(std::move(frame));
+    pump_writes();
+}
+
+void Session::handshake_done() {
+    if (!conn_ || ready_ || state_.load() != TETHER_STATE_AUTHENTICATING) return;
+    on_ready();
+}
+
+void Session::end_connection(Failure failure, CloseVerdict verdict) {
+    if (!conn_) return;
+    forced_verdict_ = std::move(verdict);
+    on_connection_lost(failure);
 }
 
 void Session::on_ready() {
@@ -416,7 +463,8 @@ void Session::on_read(uint64_t generation, const Failure *failure, bool binary, 
     }
     messages_received_.fetch_add(1, std::memory_order_relaxed);
     bytes_received_.fetch_add(data.size(), std::memory_order_relaxed);
-    if (state_.load() == TETHER_STATE_AUTHENTICATING && !binary && is_auth_confirmation(data)) {
+    if (state_.load() == TETHER_STATE_AUTHENTICATING && !handshake_by_interceptor_ && !binary &&
+        is_auth_confirmation(data)) {
         on_ready();
         start_read();
         return;
@@ -435,8 +483,14 @@ void Session::on_read(uint64_t generation, const Failure *failure, bool binary, 
 // ---- writing --------------------------------------------------------------------------------
 
 void Session::pump_writes() {
-    if (writing_ || !ready_ || !conn_ || close_sent_) return;
-    {
+    if (writing_ || !conn_ || close_sent_) return;
+    if (!early_queue_.empty()) {
+        inflight_ = Outgoing{std::move(early_queue_.front()), false, 0, 0};
+        early_queue_.pop_front();
+    } else if (!ready_) {
+        return;
+    }
+    if (!inflight_) {
         std::lock_guard<std::mutex> lock(queue_mutex_);
         if (!control_queue_.empty()) {
             inflight_ = std::move(control_queue_.front());
@@ -575,6 +629,7 @@ void Session::drop_connection() {
         std::lock_guard<std::mutex> lock(queue_mutex_);
         control_queue_.clear();  // made per connection: the next on_ready makes them again
     }
+    early_queue_.clear();
     ready_ = false;
     reading_ = false;
     writing_ = false;
@@ -583,6 +638,15 @@ void Session::drop_connection() {
 }
 
 void Session::on_connection_lost(const Failure &failure) {
+    // The interceptor's protocol may give the ending a meaning of its own (a close code that
+    // says "do not come back", a server's request to reconnect).
+    CloseVerdict verdict;
+    if (forced_verdict_) {
+        verdict = std::move(*forced_verdict_);
+        forced_verdict_.reset();
+    } else if (interceptor_ && !failure.error.failed()) {
+        verdict = interceptor_->on_close_frame(failure.close_code, failure.close_reason);
+    }
     const bool had_inflight = inflight_.has_value();
     drop_connection();
     if (had_inflight && inflight_->id != 0) {
@@ -598,6 +662,11 @@ void Session::on_connection_lost(const Failure &failure) {
         auto ev = make_event(TETHER_EVENT_ERROR);
         ev->status = failure.error.status;
         ev->text = failure.error.message;
+        emit(std::move(ev));
+    } else if (verdict.decision == CloseVerdict::Decision::stop && verdict.status != TETHER_OK) {
+        auto ev = make_event(TETHER_EVENT_ERROR);
+        ev->status = verdict.status;
+        ev->text = verdict.why;
         emit(std::move(ev));
     } else if (state_.load() == TETHER_STATE_AUTHENTICATING && failure.close_code == 1008) {
         // A policy close in answer to the auth message is how servers refuse first-message
@@ -626,13 +695,19 @@ void Session::on_connection_lost(const Failure &failure) {
         return;
     }
 
-    const ReconnectDecision decision = decide_reconnect(failure);
+    ReconnectDecision decision = decide_reconnect(failure);
+    std::string verdict_why;
+    if (verdict.decision != CloseVerdict::Decision::table) {
+        verdict_why = verdict.why;
+        decision.reconnect = verdict.decision == CloseVerdict::Decision::reconnect;
+        decision.why = verdict_why.c_str();
+    }
     const bool attempts_left = options_.max_reconnect_attempts == 0 ||
                                attempt_ < options_.max_reconnect_attempts;
     if (decision.reconnect && options_.auto_reconnect && attempts_left) {
         if (interceptor_) interceptor_->on_connection_lost(false);
         ++attempt_;
-        const int64_t delay = backoff_.delay_ms(attempt_);
+        const int64_t delay = verdict.delay_ms >= 0 ? verdict.delay_ms : backoff_.delay_ms(attempt_);
         reconnects_.fetch_add(1, std::memory_order_relaxed);
         set_state(TETHER_STATE_RECONNECTING);
         auto ev = make_event(TETHER_EVENT_RECONNECT);

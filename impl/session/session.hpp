@@ -58,6 +58,14 @@ public:
     // Emits an event made by that layer. Strand only.
     void emit_event(EventPtr ev) { emit(std::move(ev)); }
     EventPtr new_event(int32_t type) const { return make_event(type); }
+    // Strand only, from inside the interceptor's hooks: write a frame ahead of everything, even
+    // before the client is ready (a protocol handshake step, a protocol-level pong).
+    void send_early(std::string frame);
+    // Strand only: the interceptor's handshake is complete; the client becomes ready.
+    void handshake_done();
+    // Strand only: the interceptor ends the connection (a refused handshake, a server's
+    // protocol-level close); the verdict decides whether tether reconnects.
+    void end_connection(transport::Failure failure, CloseVerdict verdict);
     const boost::asio::strand<boost::asio::io_context::executor_type> &strand() const noexcept { return strand_; }
 
     int32_t state() const noexcept { return state_.load(); }
@@ -90,6 +98,7 @@ private:
     void open_connection();
     void on_open(uint64_t generation, const transport::Failure *failure, transport::OpenInfo info);
     void send_auth_message();
+    void start_auth_timer(std::string why);
     void on_ready();
     void start_read();
     void on_read(uint64_t generation, const transport::Failure *failure, bool binary, std::string data);
@@ -134,6 +143,7 @@ private:
     mutable std::mutex queue_mutex_;
     std::deque<Outgoing> queue_;
     std::deque<Outgoing> control_queue_;  // the interceptor's frames, sent first; per connection
+    std::deque<std::string> early_queue_; // strand only: sent even before ready; per connection
     uint64_t queued_bytes_ = 0;
     bool pump_posted_ = false;
     bool drain_wanted_ = false;
@@ -152,6 +162,8 @@ private:
     std::optional<std::pair<int32_t, std::string>> pending_close_;
     bool close_sent_ = false;
     std::string subprotocol_;
+    bool handshake_by_interceptor_ = false;      // this connection's readiness is the interceptor's
+    std::optional<CloseVerdict> forced_verdict_; // set by end_connection for on_connection_lost
     int32_t attempt_ = 0;
     boost::asio::steady_timer reconnect_timer_;
     boost::asio::steady_timer ping_timer_;

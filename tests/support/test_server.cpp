@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace tether_test {
 namespace {
@@ -21,6 +22,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kStartTimeout = std::chrono::seconds(10);
 constexpr auto kStopTimeout = std::chrono::seconds(2);
+constexpr auto kPeerStartTimeout = std::chrono::seconds(30);  // dotnet and node start slower
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("TestServer: " + what); }
 
@@ -181,7 +183,7 @@ std::string read_line(int fd, Clock::time_point deadline, pid_t& pid) {
   std::string line;
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) fail("no JSON line from the server within 10 s (got so far: '" + line + "')");
+    if (left <= 0) fail("no JSON line from the child process in time (got so far: '" + line + "')");
     pollfd pfd{fd, POLLIN, 0};
     int ready = ::poll(&pfd, 1, static_cast<int>(left));
     if (ready < 0 && errno == EINTR) continue;
@@ -208,14 +210,12 @@ std::string read_line(int fd, Clock::time_point deadline, pid_t& pid) {
 
 }  // namespace
 
-TestServer::TestServer() {
-  const std::string path = server_path();
-  if (::access(path.c_str(), X_OK) != 0)
-    fail("cannot execute the server binary '" + path + "': " + errno_text(errno) +
-         " (build the tether-test-server target, or set TETHER_TEST_SERVER)");
+namespace {
 
-  // Close-on-exec everywhere: a server started by another thread must not inherit our end of
-  // this server's stdin, or this server would never see EOF.
+// Starts argv[0] (looked up in PATH) with a pipe on its stdin and one on its stdout; returns
+// the child's pid. Close-on-exec everywhere: a child started by another thread must not
+// inherit our end of this child's stdin, or this child would never see EOF.
+pid_t spawn(const std::vector<std::string>& args, int& stdin_fd, int& stdout_fd) {
   int stdin_pipe[2], stdout_pipe[2];
   if (::pipe2(stdin_pipe, O_CLOEXEC) != 0) fail("pipe2: " + errno_text(errno));
   if (::pipe2(stdout_pipe, O_CLOEXEC) != 0) {
@@ -224,28 +224,66 @@ TestServer::TestServer() {
     ::close(stdin_pipe[1]);
     fail("pipe2: " + errno_text(error));
   }
-
-  char* const argv[] = {const_cast<char*>(path.c_str()), nullptr};
-  pid_ = ::fork();
-  if (pid_ == 0) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
     // dup2 clears close-on-exec, except when the descriptor already has the target number.
     for (auto [from, to] : {std::pair<int, int>{stdin_pipe[0], STDIN_FILENO}, {stdout_pipe[1], STDOUT_FILENO}}) {
       if ((from == to ? ::fcntl(to, F_SETFD, 0) : ::dup2(from, to)) < 0) ::_exit(127);
     }
-    ::execv(path.c_str(), argv);
+    ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
   int fork_error = errno;
   ::close(stdin_pipe[0]);
   ::close(stdout_pipe[1]);
-  stdin_fd_ = stdin_pipe[1];
-  stdout_fd_ = stdout_pipe[0];
-  if (pid_ < 0) {
-    stop();
+  stdin_fd = stdin_pipe[1];
+  stdout_fd = stdout_pipe[0];
+  if (pid < 0) {
+    ::close(stdin_fd);
+    ::close(stdout_fd);
+    stdin_fd = stdout_fd = -1;
     fail("fork: " + errno_text(fork_error));
   }
+  return pid;
+}
 
+// Closes the child's stdin, sends SIGTERM and reaps it; SIGKILL after 2 s.
+void stop_child(pid_t& pid, int& stdin_fd, int& stdout_fd) noexcept {
+  if (stdin_fd >= 0) ::close(stdin_fd);
+  stdin_fd = -1;
+  if (pid > 0) {
+    ::kill(pid, SIGTERM);
+    auto deadline = Clock::now() + kStopTimeout;
+    int status = 0;
+    for (;;) {
+      pid_t reaped = ::waitpid(pid, &status, WNOHANG);
+      if (reaped == pid || (reaped < 0 && errno != EINTR)) break;
+      if (Clock::now() >= deadline) {
+        ::kill(pid, SIGKILL);
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  pid = -1;
+  if (stdout_fd >= 0) ::close(stdout_fd);
+  stdout_fd = -1;
+}
+
+}  // namespace
+
+TestServer::TestServer() {
+  const std::string path = server_path();
+  if (::access(path.c_str(), X_OK) != 0)
+    fail("cannot execute the server binary '" + path + "': " + errno_text(errno) +
+         " (build the tether-test-server target, or set TETHER_TEST_SERVER)");
+  pid_ = spawn({path}, stdin_fd_, stdout_fd_);
   try {
     std::string line = read_line(stdout_fd_, Clock::now() + kStartTimeout, pid_);
     FlatJsonObject json(line);
@@ -267,29 +305,7 @@ TestServer::TestServer() {
 
 TestServer::~TestServer() { stop(); }
 
-void TestServer::stop() noexcept {
-  if (stdin_fd_ >= 0) ::close(stdin_fd_);
-  stdin_fd_ = -1;
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    auto deadline = Clock::now() + kStopTimeout;
-    int status = 0;
-    for (;;) {
-      pid_t reaped = ::waitpid(pid_, &status, WNOHANG);
-      if (reaped == pid_ || (reaped < 0 && errno != EINTR)) break;
-      if (Clock::now() >= deadline) {
-        ::kill(pid_, SIGKILL);
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  pid_ = -1;
-  if (stdout_fd_ >= 0) ::close(stdout_fd_);
-  stdout_fd_ = -1;
-}
+void TestServer::stop() noexcept { stop_child(pid_, stdin_fd_, stdout_fd_); }
 
 namespace {
 std::string with_slash(const std::string& path_and_query) {
@@ -307,6 +323,47 @@ std::string TestServer::ws6_url(const std::string& path_and_query) const {
 
 std::string TestServer::wss_url(const std::string& path_and_query) const {
   return "wss://localhost:" + std::to_string(wss_port) + with_slash(path_and_query);
+}
+
+Peer::Peer(const std::vector<std::string>& command) {
+  if (command.empty()) fail("Peer: no command");
+  pid_ = spawn(command, stdin_fd_, stdout_fd_);
+  try {
+    std::string line = read_line(stdout_fd_, Clock::now() + kPeerStartTimeout, pid_);
+    port = FlatJsonObject(line).port("port");
+  } catch (const std::exception& e) {
+    stop_child(pid_, stdin_fd_, stdout_fd_);
+    throw std::runtime_error(std::string(e.what()) + " [peer: " + command.back() + "]");
+  }
+}
+
+Peer Peer::node(const std::string& script) {
+  const std::string path = std::string(TETHER_PEERS_DIR) + "/" + script;
+  const std::string modules = std::string(TETHER_PEERS_DIR) + "/node_modules";
+  if (::access(modules.c_str(), F_OK) != 0)
+    fail("the test peers' npm packages are missing: run 'npm ci --prefix " + std::string(TETHER_PEERS_DIR) + "'");
+  return Peer({"node", path});
+}
+
+Peer Peer::signalr() {
+  std::string dll = std::string(TETHER_PEERS_DIR) + "/signalr/bin/SignalrPeer.dll";
+  if (const char* env = std::getenv("TETHER_SIGNALR_PEER"); env && *env) dll = env;
+  if (::access(dll.c_str(), F_OK) != 0)
+    fail("the SignalR peer is not built: run 'dotnet build " + std::string(TETHER_PEERS_DIR) +
+         "/signalr -o " + std::string(TETHER_PEERS_DIR) + "/signalr/bin'");
+  return Peer({"dotnet", dll});
+}
+
+Peer::~Peer() { stop_child(pid_, stdin_fd_, stdout_fd_); }
+
+Peer::Peer(Peer&& other) noexcept
+    : port(other.port), pid_(other.pid_), stdin_fd_(other.stdin_fd_), stdout_fd_(other.stdout_fd_) {
+  other.pid_ = -1;
+  other.stdin_fd_ = other.stdout_fd_ = -1;
+}
+
+std::string Peer::ws_url(const std::string& path_and_query) const {
+  return "ws://127.0.0.1:" + std::to_string(port) + with_slash(path_and_query);
 }
 
 }  // namespace tether_test

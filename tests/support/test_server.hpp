@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tether_test {
 
@@ -43,6 +44,32 @@ class TestServer {
   pid_t pid_ = -1;
   int stdin_fd_ = -1;   // write end of the server's stdin
   int stdout_fd_ = -1;  // read end of the server's stdout
+};
+
+// Peer: a protocol server from tests/peers (a real library's server, or one written from a
+// protocol's documentation) as a child process. It prints {"port":N} on its first stdout line
+// once it listens on 127.0.0.1, and exits when its stdin closes.
+class Peer {
+ public:
+  // node tests/peers/<script>; needs `npm ci --prefix tests/peers` (the test command runs it).
+  static Peer node(const std::string& script);
+  // The ASP.NET Core SignalR hub of tests/peers/signalr, built by the test command
+  // (TETHER_SIGNALR_PEER names another build of it).
+  static Peer signalr();
+  explicit Peer(const std::vector<std::string>& command);
+  ~Peer();
+  Peer(Peer&& other) noexcept;
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+  Peer& operator=(Peer&&) = delete;
+
+  std::uint16_t port = 0;
+  std::string ws_url(const std::string& path_and_query) const;  // "ws://127.0.0.1:PORT/path"
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;
+  int stdout_fd_ = -1;
 };
 
 }  // namespace tether_test

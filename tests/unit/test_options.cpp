@@ -28,7 +28,7 @@ const std::vector<std::string> kAllKeys = {
     "connectTimeout", "handshakeTimeout", "closeTimeout", "maxMessageSize", "queueWhileOffline",
     "maxQueuedMessages", "maxQueuedBytes", "maxPollQueue", "headers", "userAgent",
     "perMessageDeflate", "proxy", "caFile", "clientCertFile", "clientKeyFile",
-    "insecureSkipTlsVerify"};
+    "insecureSkipTlsVerify", "provider", "namespace", "queryParams"};
 
 std::string get(const Options &o, const std::string &key) {
     std::string out;
@@ -115,6 +115,9 @@ TEST_CASE("defaults match the spec", "[options]") {
         {"clientCertFile", ""},
         {"clientKeyFile", ""},
         {"insecureSkipTlsVerify", "false"},
+        {"provider", "none"},
+        {"namespace", "/"},
+        {"queryParams", "{}"},
     };
     REQUIRE(expected.size() == kAllKeys.size());
     for (const std::string &key : kAllKeys) {
@@ -751,4 +754,77 @@ TEST_CASE("to_string of the enums", "[options]") {
     CHECK(std::string(to_string(MessageFormat::json)) == "json");
     CHECK(std::string(to_string(MessageFormat::text)) == "text");
     CHECK(std::string(to_string(MessageFormat::binary)) == "binary");
+}
+
+TEST_CASE("provider presets set their keys, the application's own values win", "[options][presets]") {
+    Options o;
+    set_ok(o, "provider", "socketio");
+    CHECK(get(o, "protocol") == "socketio");
+    CHECK(get(o, "authMethod") == "first-message");
+    CHECK(get(o, "queryParams") == R"({"EIO":"4","transport":"websocket"})");
+
+    // Set before the provider: kept.
+    Options p;
+    set_ok(p, "tokenParamName", "jwt");
+    set_ok(p, "provider", "phoenix");
+    CHECK(get(p, "tokenParamName") == "jwt");
+    CHECK(get(p, "protocol") == "phoenix");
+    CHECK(get(p, "authMethod") == "query-param");
+    CHECK(get(p, "queryParams") == R"({"vsn":"2.0.0"})");
+    // Set after the provider: overrides.
+    set_ok(p, "authMethod", "none");
+    CHECK(get(p, "authMethod") == "none");
+
+    // Another provider: the previous preset's keys go back to their defaults unless the
+    // application set them.
+    set_ok(p, "provider", "signalr");
+    CHECK(get(p, "protocol") == "signalr");
+    CHECK(get(p, "queryParams") == "{}");
+    CHECK(get(p, "tokenParamName") == "jwt");
+    CHECK(get(p, "authMethod") == "none");
+    set_ok(p, "provider", "none");
+    CHECK(get(p, "protocol") == "raw");
+    CHECK(get(p, "provider") == "none");
+
+    // In one JSON object the order of keys does not matter: explicit keys win.
+    Options q;
+    REQUIRE(set_options_json(q, R"({"subprotocols":"mine","provider":"graphql"})").status == TETHER_OK);
+    CHECK(get(q, "subprotocols") == "mine");
+    CHECK(get(q, "protocol") == "graphql-transport-ws");
+    REQUIRE(set_options_json(q, R"({"provider":"apollo"})").status == TETHER_OK);
+    CHECK(get(q, "protocol") == "graphql-ws");
+    CHECK(get(q, "subprotocols") == "mine");
+}
+
+TEST_CASE("every preset applies cleanly and names a real protocol", "[options][presets]") {
+    for (const char *name : {"socketio", "pusher", "ably", "phoenix", "actioncable", "signalr", "graphql", "apollo",
+                             "aws-apigateway", "binance", "echo"}) {
+        Options o;
+        INFO(name);
+        set_ok(o, "provider", name);
+        CHECK(get(o, "provider") == name);
+    }
+    Options o;
+    const Error e = set_option(o, "provider", "firebase");
+    CHECK(e.status == TETHER_E_BAD_OPTION_VALUE);
+    CHECK_THAT(e.message, Contains("provider"));
+    CHECK_THAT(e.message, Contains("socketio"));
+}
+
+TEST_CASE("queryParams and namespace", "[options]") {
+    Options o;
+    set_ok(o, "queryParams", R"({"a":"1","b c":"x&y"})");
+    CHECK(get(o, "queryParams") == R"({"a":"1","b c":"x&y"})");
+    REQUIRE(set_options_json(o, R"({"queryParams":{"v":"2"}})").status == TETHER_OK);
+    CHECK(get(o, "queryParams") == R"({"v":"2"})");
+    CHECK(set_option(o, "queryParams", R"({"a":1})").status == TETHER_E_BAD_OPTION_VALUE);
+    CHECK(set_option(o, "queryParams", R"([1])").status == TETHER_E_BAD_OPTION_VALUE);
+    CHECK(get(o, "queryParams") == R"({"v":"2"})");
+
+    CHECK(get(o, "namespace") == "/");
+    set_ok(o, "namespace", "/admin");
+    CHECK(get(o, "namespace") == "/admin");
+    const Error e = set_option(o, "namespace", "admin");
+    CHECK(e.status == TETHER_E_BAD_OPTION_VALUE);
+    CHECK_THAT(e.message, Contains("namespace"));
 }
