@@ -48,6 +48,9 @@ static const char kUsage[] =
     "      --no-reconnect         do not reconnect after the connection is lost\n"
     "      --max-attempts N       reconnect attempts before giving up, 0 for no limit\n"
     "      --option KEY=VALUE     set any tether option, e.g. closeTimeout=2000 (repeatable)\n"
+    "      --provider P           a provider preset: socketio, pusher, ably, phoenix,\n"
+    "                             actioncable, signalr, graphql, apollo, aws-apigateway,\n"
+    "                             binance or echo (sets protocol, auth and URL parameters)\n"
     "\n"
     "Session:\n"
     "      --send TEXT            send TEXT once connected, before standard input (repeatable)\n"
@@ -56,6 +59,15 @@ static const char kUsage[] =
     "  -q, --quiet                do not print state changes, reconnects and closes\n"
     "  -h, --help                 print this text\n"
     "      --version              print the tether version\n"
+    "\n"
+    "Input lines (and --send) that start with / are connection manager commands, for a\n"
+    "client with a protocol (--provider, or --option protocol=...):\n"
+    "  /subscribe CHANNEL [PARAMS]   /unsubscribe ID   /publish CHANNEL PAYLOAD\n"
+    "  /request METHOD [PARAMS]\n"
+    "PARAMS and PAYLOAD are JSON; a CHANNEL or METHOD with spaces is written as a JSON string.\n"
+    "A line starting with // is sent as a message without its first /.\n"
+    "Channel messages print as \"< CHANNEL: payload\" (\"< CHANNEL EVENT: payload\" when the\n"
+    "protocol names events) and responses as \"< response N: result\".\n"
     "\n"
     "Flags and --option are applied in command-line order, so a later one wins.\n"
     "Received messages go to stdout as \"< text\" or \"< [binary N bytes]\"; state changes,\n"
@@ -161,6 +173,7 @@ static const flag_spec kFlags[] = {
     {"ping-interval", 0, 1, "pingInterval", NULL},
     {"no-reconnect", 0, 0, "autoReconnect", "false"},
     {"max-attempts", 0, 1, "maxReconnectAttempts", NULL},
+    {"provider", 0, 1, "provider", NULL},
     {"subprotocol", 0, 1, NULL, NULL},
     {"header", 'H', 1, NULL, NULL},
     {"option", 0, 1, NULL, NULL},
@@ -386,6 +399,7 @@ typedef struct {
     int reading_input; /* standard input is watched */
     int close_requested;
     int exit_status; /* -1 while running */
+    uint64_t next_request; /* the id of the last /request */
     buffer line;     /* the start of an input line whose newline has not arrived yet */
 } session;
 
@@ -418,9 +432,94 @@ static void send_message(session *ses, const char *data, size_t size) {
     }
 }
 
+static void count_output(session *ses) {
+    if (++ses->received == ses->settings->count) request_close(ses);
+}
+
+/* Splits off the next word of a command: a JSON string ("a b") or text up to a space. Returns a
+ * copy to free, or NULL at the end of the line; *rest moves past the word. */
+static char *next_word(const char **rest) {
+    const char *p = *rest;
+    buffer word = {NULL, 0, 0};
+    while (*p == ' ' || *p == '\t')
+        ++p;
+    if (*p == '\0') return NULL;
+    if (*p == '"') {
+        for (++p; *p != '\0' && *p != '"'; ++p) {
+            if (*p == '\\' && p[1] != '\0') ++p; /* \" and \\ keep the character after them */
+            buffer_append(&word, p, 1);
+        }
+        if (*p == '"') ++p;
+    } else {
+        const char *start = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t')
+            ++p;
+        buffer_append(&word, start, (size_t)(p - start));
+    }
+    buffer_append(&word, "", 1);
+    *rest = p;
+    return word.data;
+}
+
+/* What is left of a command line after its words: the JSON argument, or NULL when none. */
+static const char *json_rest(const char *rest) {
+    while (*rest == ' ' || *rest == '\t')
+        ++rest;
+    return *rest ? rest : NULL;
+}
+
+static void report(const char *what, tether_status status) {
+    if (status != TETHER_OK) {
+        fprintf(stderr, "! %s %s: %s\n", what, tether_status_name(status), tether_last_error_message());
+    }
+}
+
+static void run_command(session *ses, const char *line) {
+    const char *rest = line + 1;
+    char *command = next_word(&rest);
+    char *name = next_word(&rest);
+    const char *json = json_rest(rest);
+    if (command == NULL) command = xrealloc(NULL, 1), command[0] = '\0';
+    if (strcmp(command, "subscribe") == 0 && name != NULL) {
+        uint64_t id = 0;
+        tether_status status = tether_client_subscribe(&id, ses->client, name, json);
+        report("subscribe", status);
+        if (status == TETHER_OK) note(ses, "* subscription %" PRIu64 " to %s", id, name);
+    } else if (strcmp(command, "unsubscribe") == 0 && name != NULL) {
+        report("unsubscribe", tether_client_unsubscribe(ses->client, strtoull(name, NULL, 10)));
+    } else if (strcmp(command, "publish") == 0 && name != NULL) {
+        report("publish", tether_client_publish(ses->client, name, json ? json : "null", 0));
+    } else if (strcmp(command, "request") == 0 && name != NULL) {
+        report("request", tether_client_request(ses->client, name, json, 10000, ++ses->next_request));
+    } else {
+        fprintf(stderr, "! unknown command '%s': /subscribe CHANNEL [PARAMS], /unsubscribe ID, "
+                        "/publish CHANNEL PAYLOAD, /request METHOD [PARAMS]\n", line);
+    }
+    free(command);
+    free(name);
+}
+
+/* One line of input or one --send: a manager command, or a message. */
+static void submit(session *ses, const char *line, size_t size) {
+    char *text;
+    if (size > 1 && line[0] == '/' && line[1] == '/') {
+        send_message(ses, line + 1, size - 1);
+        return;
+    }
+    if (size == 0 || line[0] != '/') {
+        send_message(ses, line, size);
+        return;
+    }
+    text = xrealloc(NULL, size + 1);
+    memcpy(text, line, size);
+    text[size] = '\0';
+    run_command(ses, text);
+    free(text);
+}
+
 static void send_line(session *ses, const char *line, size_t size) {
     if (size > 0 && line[size - 1] == '\r') --size;
-    if (size > 0) send_message(ses, line, size);
+    if (size > 0) submit(ses, line, size);
 }
 
 static void read_input(session *ses) {
@@ -461,7 +560,7 @@ static void on_open(session *ses, const tether_event *ev) {
     if (ses->opened) return;
     ses->opened = 1;
     for (i = 0; i < ses->settings->send_count; ++i) {
-        send_message(ses, ses->settings->sends[i], strlen(ses->settings->sends[i]));
+        submit(ses, ses->settings->sends[i], strlen(ses->settings->sends[i]));
     }
     if (!ses->close_requested) ses->reading_input = 1;
 }
@@ -478,7 +577,41 @@ static void on_message(session *ses, const tether_event *ev) {
         fputc('\n', stdout);
     }
     fflush(stdout);
-    if (++ses->received == ses->settings->count) request_close(ses);
+    count_output(ses);
+}
+
+static void on_channel_message(session *ses, const tether_event *ev) {
+    size_t size = 0;
+    const uint8_t *data = tether_event_data(ev, &size);
+    const char *channel = tether_event_channel(ev);
+    const char *event = tether_event_text(ev);
+    if (ses->settings->count > 0 && ses->received >= ses->settings->count) return;
+    if (event[0] != '\0' && strcmp(event, channel) != 0) {
+        printf("< %s %s: ", channel, event);
+    } else {
+        printf("< %s: ", channel);
+    }
+    fwrite(data, 1, size, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    count_output(ses);
+}
+
+static void on_response(session *ses, const tether_event *ev) {
+    size_t size = 0;
+    const uint8_t *data = tether_event_data(ev, &size);
+    tether_status status = tether_event_status(ev);
+    if (ses->settings->count > 0 && ses->received >= ses->settings->count) return;
+    if (status == TETHER_OK) {
+        printf("< response %" PRIu64 ": ", tether_event_id(ev));
+        fwrite(data, 1, size, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+    } else {
+        fprintf(stderr, "! response %" PRIu64 " %s: %s\n", tether_event_id(ev), tether_status_name(status),
+                tether_event_text(ev));
+    }
+    count_output(ses);
 }
 
 static void on_close(session *ses, const tether_event *ev) {
@@ -499,6 +632,19 @@ static void handle_event(session *ses, const tether_event *ev) {
         break;
     case TETHER_EVENT_CLOSE:
         on_close(ses, ev);
+        break;
+    case TETHER_EVENT_CHANNEL_MESSAGE:
+        on_channel_message(ses, ev);
+        break;
+    case TETHER_EVENT_RESPONSE:
+        on_response(ses, ev);
+        break;
+    case TETHER_EVENT_SUBSCRIBED:
+        note(ses, "* subscribed %" PRIu64 " (%s)", tether_event_id(ev), tether_event_channel(ev));
+        break;
+    case TETHER_EVENT_SUBSCRIBE_FAILED:
+        fprintf(stderr, "! subscription %" PRIu64 " %s: %s\n", tether_event_id(ev),
+                tether_status_name(tether_event_status(ev)), tether_event_text(ev));
         break;
     case TETHER_EVENT_ERROR:
         fprintf(stderr, "! error %s: %s\n", tether_status_name(tether_event_status(ev)),
