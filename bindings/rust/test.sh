@@ -5,6 +5,8 @@
 #
 # TETHER_PREFIX: an install prefix holding lib/libtether.so, lib/pkgconfig/tether.pc, include/.
 # TETHER_TEST_SERVER: the tether-test-server binary the integration tests start.
+# TETHER_PEERS_DIR (optional): tether's tests/peers with its npm packages installed (default:
+# ../../tests/peers); the provider tests start its servers with node (or $TETHER_NODE).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,6 +19,12 @@ if ! command -v cargo >/dev/null 2>&1; then
     export PATH="$HOME/.cargo/bin:$PATH"
 fi
 command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo not found (nor in \$HOME/.cargo/bin)" >&2; exit 1; }
+
+TETHER_PEERS_DIR="${TETHER_PEERS_DIR:-$(cd ../../tests/peers 2>/dev/null && pwd || true)}"
+[ -f "${TETHER_PEERS_DIR:-/nonexistent}/socketio.js" ] || { echo "test.sh: set TETHER_PEERS_DIR to tether's tests/peers" >&2; exit 1; }
+[ -d "$TETHER_PEERS_DIR/node_modules" ] || { echo "test.sh: run npm ci in $TETHER_PEERS_DIR first" >&2; exit 1; }
+command -v "${TETHER_NODE:-node}" >/dev/null 2>&1 || { echo "test.sh: node not found (set TETHER_NODE)" >&2; exit 1; }
+export TETHER_PEERS_DIR
 
 export TETHER_LIB_DIR="$TETHER_PREFIX/lib"
 export TETHER_INCLUDE_DIR="$TETHER_PREFIX/include"

@@ -471,15 +471,20 @@ impl Client {
         check(unsafe { sys::tether_client_set_token(self.raw, token.as_ptr()) })
     }
 
-    /// Subscribes to `channel` (protocol json, see [`Options::protocol`]); its messages arrive
-    /// as [`Event::ChannelMessage`] with the returned id. `params` is `None` or JSON sent along
-    /// with the subscription (e.g. a filter).
+    /// Subscribes to `channel` (under any protocol but raw, see [`Options::protocol`] and
+    /// [`Options::provider`]); its messages arrive as [`Event::ChannelMessage`] with the
+    /// returned id. `params` is `None` or JSON sent along with the subscription (e.g. a filter,
+    /// or GraphQL variables). What a channel is depends on the protocol: a channel of the json
+    /// envelope, a Socket.IO event name, a GraphQL subscription document, a SignalR client
+    /// method, a Phoenix topic, a Pusher channel, an Action Cable channel, a Binance stream.
     ///
     /// Works offline: the subscription is sent once the client is ready, and again after every
     /// reconnect. [`Event::Subscribed`] or [`Event::SubscribeFailed`] follows when the server
-    /// answers. Several subscriptions to one channel share one on the wire; each gets its own
-    /// events. Fails with [`Status::NOT_SUPPORTED`] under protocol raw (the default),
-    /// [`Status::INVALID_JSON`] for bad `params`, [`Status::CLOSED`].
+    /// answers (for Socket.IO, GraphQL and SignalR, whose servers do not confirm, `Subscribed`
+    /// once it is sent). Several subscriptions to one channel share one on the wire; each gets
+    /// its own events. Fails with [`Status::NOT_SUPPORTED`] under protocol raw (the default),
+    /// [`Status::INVALID_JSON`] for bad `params`, [`Status::INVALID_ARGUMENT`] for `params` the
+    /// protocol has no place for, [`Status::CLOSED`].
     ///
     /// ```
     /// let mut options = tether::Options::new();
@@ -524,7 +529,9 @@ impl Client {
     /// Publishes `payload_json` to `channel`, queued in order with [`send`](Client::send)
     /// messages. A non-zero `id` comes back in [`Event::Sent`] or [`Event::SendFailed`].
     /// Fails as [`send_message`](Client::send_message) does, plus [`Status::NOT_SUPPORTED`]
-    /// under protocol raw.
+    /// under protocol raw and in protocols without publish (GraphQL: use a mutation with
+    /// [`request`](Client::request); Binance), and [`Status::INVALID_ARGUMENT`] when the
+    /// payload does not have the shape the protocol needs (the message says which).
     ///
     /// ```
     /// # let mut options = tether::Options::new();
@@ -545,7 +552,10 @@ impl Client {
     /// [`Event::Response`] with the same `id` follows: the result as JSON, the server's error
     /// ([`Status::REMOTE`]), a timeout ([`Status::TIMEOUT`]) or a lost connection
     /// ([`Status::CLOSED`]; a request still queued when the connection drops is sent after the
-    /// reconnect instead).
+    /// reconnect instead). In Socket.IO a request is an event with an acknowledgement (a JSON
+    /// array of `params` is the argument list), in GraphQL a query or mutation document, in
+    /// SignalR a hub method invocation. Protocols without requests (Pusher, Action Cable)
+    /// fail with [`Status::NOT_SUPPORTED`].
     ///
     /// `timeout`: `None` waits without limit; otherwise the longest wait from now (rounded up
     /// to whole milliseconds, at least one). `id` is yours; it must not be the id of a request

@@ -305,15 +305,28 @@ pub enum Event {
     },
     /// The outgoing queue emptied after it had reached half of a limit or refused a message.
     Drained,
-    /// A message on a subscribed channel (protocol json). One event per live subscription of
-    /// the channel, each with its own id.
+    /// A message on a subscribed channel. One event per live subscription of the channel,
+    /// each with its own id.
+    ///
+    /// ```
+    /// fn on_event(event: tether::Event) {
+    ///     if let tether::Event::ChannelMessage { channel, event, data, .. } = event {
+    ///         // Socket.IO: channel "chat", event Some("chat"), data the argument(s) as JSON
+    ///         println!("{channel} {}: {data}", event.as_deref().unwrap_or("-"));
+    ///     }
+    /// }
+    /// ```
     ChannelMessage {
         /// The subscription it is delivered to.
         subscription: Subscription,
-        /// The channel.
+        /// The channel, as given to [`Client::subscribe`](crate::Client::subscribe).
         channel: String,
         /// The payload as JSON text.
         data: String,
+        /// The protocol's name for the message where it has one: the event of Socket.IO,
+        /// Phoenix, Pusher and Binance, the client method of SignalR, the `event` field of
+        /// aws-apigateway. `None` for protocols without (json, GraphQL, Action Cable).
+        event: Option<String>,
     },
     /// The outcome of [`Client::request`](crate::Client::request): exactly one per request.
     Response {
@@ -334,14 +347,32 @@ pub enum Event {
         /// Its channel.
         channel: String,
     },
-    /// The server refused a subscription, which is removed: its id is no longer live.
+    /// A subscription is over and removed (its id is no longer live): the server refused it,
+    /// failed it, or ended it.
+    ///
+    /// ```
+    /// fn on_event(event: tether::Event) {
+    ///     if let tether::Event::SubscribeFailed { channel, error, error_json, .. } = event {
+    ///         match error.status {
+    ///             tether::Status::CLOSED => println!("{channel}: ended by the server"),
+    ///             _ => println!("{channel}: {error} {}", error_json.unwrap_or_default()),
+    ///         }
+    ///     }
+    /// }
+    /// ```
     SubscribeFailed {
         /// The subscription.
         subscription: Subscription,
         /// Its channel.
         channel: String,
-        /// [`Status::REMOTE`] with what the server said.
+        /// Why: [`Status::REMOTE`] when the server refused or failed it (the message says
+        /// what it said), [`Status::CLOSED`] when the server ended it (a GraphQL `complete`).
         error: Error,
+        /// What the server sent with it, as JSON: its error, e.g. Pusher's
+        /// `{"type":"AuthError","error":"...","status":401}` or GraphQL's `errors` array, or
+        /// the payload of the frame that ended it (Phoenix's `phx_close`). `None` when it sent
+        /// nothing (or `null`).
+        error_json: Option<String>,
     },
     /// An event type this crate does not know (from a newer library).
     Unknown {
@@ -429,9 +460,12 @@ impl Event {
                     Event::SendFailed { id: sys::tether_event_id(ev), error: error() }
                 }
                 sys::TETHER_EVENT_DRAINED => Event::Drained,
-                sys::TETHER_EVENT_CHANNEL_MESSAGE => {
-                    Event::ChannelMessage { subscription: subscription(), channel: channel(), data: json() }
-                }
+                sys::TETHER_EVENT_CHANNEL_MESSAGE => Event::ChannelMessage {
+                    subscription: subscription(),
+                    channel: channel(),
+                    data: json(),
+                    event: non_empty(text()),
+                },
                 sys::TETHER_EVENT_RESPONSE => {
                     let id = sys::tether_event_id(ev);
                     let status = Status(sys::tether_event_status(ev));
@@ -449,9 +483,15 @@ impl Event {
                     subscription: subscription(),
                     channel: channel(),
                     error: error(),
+                    error_json: non_empty(json()).filter(|json| json != "null"),
                 },
                 other => Event::Unknown { event_type: EventType(other) },
             }
         }
     }
+}
+
+/// `None` for the library's "" (no value).
+fn non_empty(text: String) -> Option<String> {
+    if text.is_empty() { None } else { Some(text) }
 }

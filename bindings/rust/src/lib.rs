@@ -70,6 +70,34 @@
 //! # }
 //! ```
 //!
+//! The same calls speak providers' own protocols: [`Options::provider`] picks a [`Provider`]
+//! preset (Socket.IO, GraphQL over WebSocket, SignalR, Phoenix, Pusher, Action Cable, Binance,
+//! AWS API Gateway...) that sets the [`Protocol`] and authentication its own clients use. An
+//! operation a protocol does not have fails with [`Status::NOT_SUPPORTED`].
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tether::{Client, Event, Options, Provider};
+//!
+//! # fn main() -> tether::Result<()> {
+//! let mut options = Options::new();
+//! options.url("ws://127.0.0.1:3000/socket.io/")?.provider(Provider::SocketIo)?;
+//! let client = Client::builder(&options)
+//!     .on_event(|event| {
+//!         if let Event::ChannelMessage { event, data, .. } = event {
+//!             println!("{}: {data}", event.unwrap_or_default()); // chat: {"text":"Hello!"}
+//!         }
+//!     })
+//!     .build()?;
+//! client.subscribe("chat", None)?; // listen for the server's "chat" events
+//! client.connect()?;
+//! client.publish("chat", r#"{"text":"Hello!"}"#, 0)?; // socket.emit("chat", {text: "Hello!"})
+//! let sum = client.request_wait("add", Some("[2,40]"), Duration::from_secs(5))?; // an ack
+//! assert_eq!(sum, "42");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Threads and lifetimes
 //! [`Client`] is `Send + Sync`: every method may be called from any thread, including from its
 //! own event handler (dropping the client there is fine too). Dropping a client never blocks.
@@ -99,7 +127,7 @@ pub use client::{Buffered, Client, ClientBuilder, Events};
 pub use error::{Error, Result, Status};
 pub use event::{Event, EventType, Message, MessageType, State, Subscription};
 pub use message::{close_code_str, create_message, parse_message, version};
-pub use options::{AuthMethod, MessageFormat, Options, Protocol};
+pub use options::{AuthMethod, MessageFormat, Options, Protocol, Provider};
 pub use runtime::Runtime;
 pub use stats::Stats;
 

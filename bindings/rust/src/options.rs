@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::error::{Result, check, static_str};
 use crate::sys;
-use crate::text::{push_json_string, take_library_string, to_cstring};
+use crate::text::{json_string_object, take_library_string, to_cstring};
 
 /// How the client authenticates (the `authMethod` option).
 ///
@@ -81,8 +81,16 @@ impl MessageFormat {
 /// [`Client::subscribe`](crate::Client::subscribe), [`publish`](crate::Client::publish) and
 /// [`request`](crate::Client::request) speak.
 ///
+/// Usually set through a [`Provider`] preset, which also sets the authentication, query
+/// parameters and subprotocols the provider's own clients use. An operation a protocol does not
+/// have (publish in GraphQL, request in Pusher) fails with
+/// [`Status::NOT_SUPPORTED`](crate::Status::NOT_SUPPORTED), and the message names the protocol
+/// and the operation.
+///
 /// ```
-/// assert_eq!(tether::Protocol::Json.as_str(), "json");
+/// use tether::Protocol;
+/// assert_eq!(Protocol::Json.as_str(), "json");
+/// assert_eq!(Protocol::GraphqlTransportWs.to_string(), "graphql-transport-ws");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -94,19 +102,183 @@ pub enum Protocol {
     /// The specification's JSON envelope `{type, channel, payload, id, timestamp}`: channels,
     /// publish and request/response.
     Json,
+    /// Socket.IO 5 over Engine.IO 4 (`socketio`): a channel is an event name, publish emits
+    /// an event, a request is an event with an acknowledgement. See [`Options::namespace`].
+    SocketIo,
+    /// GraphQL over WebSocket, the `graphql-ws` library's protocol (`graphql-transport-ws`):
+    /// a channel is a subscription document, a request a query or mutation; no publish.
+    GraphqlTransportWs,
+    /// Apollo's legacy `subscriptions-transport-ws` protocol (`graphql-ws`): as
+    /// [`GraphqlTransportWs`](Protocol::GraphqlTransportWs).
+    GraphqlWs,
+    /// ASP.NET Core SignalR's JSON hub protocol (`signalr`): a channel is a client method the
+    /// hub calls, publish a non-blocking invocation, a request an invocation answered by its
+    /// completion.
+    SignalR,
+    /// Phoenix Channels v2 (`phoenix`): a channel is a topic joined with `phx_join`; publish
+    /// and request push `{"event","payload"}` to it (a request waits for the `phx_reply`).
+    Phoenix,
+    /// Pusher Channels protocol 7 (`pusher`): channels, and publish sends client events;
+    /// no request.
+    Pusher,
+    /// Rails Action Cable (`actioncable`): a channel is a channel class (or its identifier
+    /// object); publish performs an action; no request.
+    ActionCable,
+    /// Binance market streams (`binance`): a channel is a stream name, a request a method
+    /// such as `LIST_SUBSCRIPTIONS`; no publish (the streams are read-only).
+    Binance,
+    /// AWS API Gateway WebSocket APIs (`aws-apigateway`): messages are routed by their
+    /// `action` field (the channel), requests matched by a `requestId`.
+    AwsApiGateway,
 }
 
 impl Protocol {
-    /// The option's text value.
+    /// Every protocol, in the order of the option schema's allowed values.
+    ///
+    /// ```
+    /// assert!(tether::Protocol::ALL.contains(&tether::Protocol::SocketIo));
+    /// ```
+    pub const ALL: &[Protocol] = &[
+        Protocol::Raw,
+        Protocol::Json,
+        Protocol::SocketIo,
+        Protocol::GraphqlTransportWs,
+        Protocol::GraphqlWs,
+        Protocol::SignalR,
+        Protocol::Phoenix,
+        Protocol::Pusher,
+        Protocol::ActionCable,
+        Protocol::Binance,
+        Protocol::AwsApiGateway,
+    ];
+
+    /// The option's text value, e.g. `"socketio"`.
     ///
     /// ```
     /// assert_eq!(tether::Protocol::Raw.as_str(), "raw");
+    /// assert_eq!(tether::Protocol::AwsApiGateway.as_str(), "aws-apigateway");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Raw => "raw",
             Protocol::Json => "json",
+            Protocol::SocketIo => "socketio",
+            Protocol::GraphqlTransportWs => "graphql-transport-ws",
+            Protocol::GraphqlWs => "graphql-ws",
+            Protocol::SignalR => "signalr",
+            Protocol::Phoenix => "phoenix",
+            Protocol::Pusher => "pusher",
+            Protocol::ActionCable => "actioncable",
+            Protocol::Binance => "binance",
+            Protocol::AwsApiGateway => "aws-apigateway",
         }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A provider preset (the `provider` option): sets `protocol`, `authMethod`,
+/// `tokenParamName`, `subprotocols` and `queryParams` the way that provider's own client
+/// library does.
+///
+/// A key the application sets itself, before or after the provider, keeps the application's
+/// value; choosing another provider (or [`Provider::None`]) puts the previous preset's other
+/// keys back to their defaults.
+///
+/// ```
+/// use tether::{Options, Provider};
+///
+/// let mut options = Options::new();
+/// options.provider(Provider::SocketIo)?;
+/// assert_eq!(options.get("protocol")?, "socketio");
+/// assert_eq!(options.get("authMethod")?, "first-message"); // the token goes in the CONNECT packet
+/// options.provider(Provider::None)?;
+/// assert_eq!(options.get("protocol")?, "raw");
+/// # Ok::<(), tether::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Provider {
+    /// No preset (the default).
+    #[default]
+    None,
+    /// Socket.IO: [`Protocol::SocketIo`], the token in the CONNECT packet's `auth`, `EIO=4` and
+    /// `transport=websocket` in the URL.
+    SocketIo,
+    /// Pusher Channels: [`Protocol::Pusher`], `protocol=7` and the client's name in the URL.
+    Pusher,
+    /// Ably: protocol raw, the key in the `key` query parameter, `format=json`.
+    Ably,
+    /// Phoenix Channels: [`Protocol::Phoenix`], the token in `token`, `vsn=2.0.0`.
+    Phoenix,
+    /// Action Cable: [`Protocol::ActionCable`], the token in `token`, its subprotocols.
+    ActionCable,
+    /// SignalR: [`Protocol::SignalR`], the token in `access_token`.
+    SignalR,
+    /// GraphQL over WebSocket (`graphql-ws` library): [`Protocol::GraphqlTransportWs`], the
+    /// token in `connection_init`.
+    Graphql,
+    /// Apollo's legacy subscriptions: [`Protocol::GraphqlWs`], the token in `connection_init`.
+    Apollo,
+    /// AWS API Gateway: [`Protocol::AwsApiGateway`], the token in `Authorization`.
+    AwsApiGateway,
+    /// Binance streams: [`Protocol::Binance`], no authentication.
+    Binance,
+    /// A plain echo server: protocol raw, no authentication.
+    Echo,
+}
+
+impl Provider {
+    /// Every provider, in the order of the option schema's allowed values.
+    ///
+    /// ```
+    /// assert_eq!(tether::Provider::ALL[0], tether::Provider::None);
+    /// ```
+    pub const ALL: &[Provider] = &[
+        Provider::None,
+        Provider::SocketIo,
+        Provider::Pusher,
+        Provider::Ably,
+        Provider::Phoenix,
+        Provider::ActionCable,
+        Provider::SignalR,
+        Provider::Graphql,
+        Provider::Apollo,
+        Provider::AwsApiGateway,
+        Provider::Binance,
+        Provider::Echo,
+    ];
+
+    /// The option's text value, e.g. `"socketio"`.
+    ///
+    /// ```
+    /// assert_eq!(tether::Provider::Graphql.as_str(), "graphql");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::None => "none",
+            Provider::SocketIo => "socketio",
+            Provider::Pusher => "pusher",
+            Provider::Ably => "ably",
+            Provider::Phoenix => "phoenix",
+            Provider::ActionCable => "actioncable",
+            Provider::SignalR => "signalr",
+            Provider::Graphql => "graphql",
+            Provider::Apollo => "apollo",
+            Provider::AwsApiGateway => "aws-apigateway",
+            Provider::Binance => "binance",
+            Provider::Echo => "echo",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -302,8 +474,9 @@ impl Options {
     }
 
     /// `protocol`: the wire protocol of the connection manager (default [`Protocol::Raw`]).
-    /// Set [`Protocol::Json`] to use [`Client::subscribe`](crate::Client::subscribe),
-    /// [`publish`](crate::Client::publish) and [`request`](crate::Client::request).
+    /// Set one other than raw to use [`Client::subscribe`](crate::Client::subscribe),
+    /// [`publish`](crate::Client::publish) and [`request`](crate::Client::request). A
+    /// [`provider`](Options::provider) preset sets it too; this setting wins over the preset.
     ///
     /// ```
     /// let mut options = tether::Options::new();
@@ -313,6 +486,25 @@ impl Options {
     /// ```
     pub fn protocol(&mut self, protocol: Protocol) -> Result<&mut Self> {
         self.set("protocol", protocol.as_str())
+    }
+
+    /// `provider`: a preset that sets `protocol`, `authMethod`, `tokenParamName`,
+    /// `subprotocols` and `queryParams` as that provider's own clients do (default
+    /// [`Provider::None`]). Keys you set yourself, before or after, keep your values.
+    ///
+    /// ```
+    /// use tether::{AuthMethod, Options, Provider};
+    ///
+    /// let mut options = Options::new();
+    /// options.auth_method(AuthMethod::QueryParam)?.provider(Provider::Graphql)?;
+    /// assert_eq!(options.get("provider")?, "graphql");
+    /// assert_eq!(options.get("protocol")?, "graphql-transport-ws"); // from the preset
+    /// assert_eq!(options.get("subprotocols")?, "graphql-transport-ws");
+    /// assert_eq!(options.get("authMethod")?, "query-param"); // set by the application: kept
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub fn provider(&mut self, provider: Provider) -> Result<&mut Self> {
+        self.set("provider", provider.as_str())
     }
 
     /// `authToken`: secret; never shown in errors, events, stats or logs. Replace it on a live
@@ -550,17 +742,7 @@ impl Options {
         K: AsRef<str>,
         V: AsRef<str>,
     {
-        let mut json = String::from("{");
-        for (i, (name, value)) in headers.into_iter().enumerate() {
-            if i > 0 {
-                json.push(',');
-            }
-            push_json_string(&mut json, name.as_ref());
-            json.push(':');
-            push_json_string(&mut json, value.as_ref());
-        }
-        json.push('}');
-        self.set("headers", &json)
+        self.set("headers", &json_string_object(headers))
     }
 
     /// `userAgent` (default `tether/<version>`).
@@ -631,6 +813,43 @@ impl Options {
     /// ```
     pub fn insecure_skip_tls_verify(&mut self, skip: bool) -> Result<&mut Self> {
         self.set_bool("insecureSkipTlsVerify", skip)
+    }
+
+    /// `namespace`: the Socket.IO namespace to join, `/` (the default) or `/name`; only
+    /// [`Protocol::SocketIo`] uses it. A namespace the server does not have is refused like
+    /// bad credentials: an [`Event::Error`](crate::Event::Error) with
+    /// [`Status::AUTH`](crate::Status::AUTH) and no reconnect.
+    ///
+    /// ```
+    /// use tether::{Options, Provider};
+    ///
+    /// let mut options = Options::new();
+    /// options.url("ws://127.0.0.1:3000/socket.io/")?.provider(Provider::SocketIo)?.namespace("/admin")?;
+    /// assert_eq!(options.get("namespace")?, "/admin");
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub fn namespace(&mut self, namespace: &str) -> Result<&mut Self> {
+        self.set("namespace", namespace)
+    }
+
+    /// `queryParams`: query parameters added to the URL at connect (default none). A
+    /// parameter the URL already has keeps the URL's value. Replaces earlier query parameters,
+    /// the ones a [`provider`](Options::provider) preset sets included (Socket.IO's `EIO=4`,
+    /// Pusher's `protocol=7`...): repeat those you still need.
+    ///
+    /// ```
+    /// let mut options = tether::Options::new();
+    /// options.url("wss://example.com/stream")?.query_params([("format", "json"), ("v", "1.2")])?;
+    /// assert_eq!(options.get("queryParams")?, r#"{"format":"json","v":"1.2"}"#);
+    /// # Ok::<(), tether::Error>(())
+    /// ```
+    pub fn query_params<I, K, V>(&mut self, params: I) -> Result<&mut Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        self.set("queryParams", &json_string_object(params))
     }
 }
 

@@ -48,6 +48,26 @@ pub(crate) fn push_json_string(out: &mut String, value: &str) {
     out.push('"');
 }
 
+/// A JSON object of string values, e.g. `{"Origin":"https://example.com"}`, in the given order.
+pub(crate) fn json_string_object<I, K, V>(pairs: I) -> String
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut json = String::from("{");
+    for (i, (name, value)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        push_json_string(&mut json, name.as_ref());
+        json.push(':');
+        push_json_string(&mut json, value.as_ref());
+    }
+    json.push('}');
+    json
+}
+
 /// A scalar value of a flat JSON object.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Scalar {

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -478,40 +478,8 @@ fn stats_and_buffered_count_traffic() {
 
 // ---- async --------------------------------------------------------------------------------------
 
-/// Wakes the thread that runs `block_on`, and counts the wakes.
-struct ThreadWaker {
-    thread: thread::Thread,
-    wakes: AtomicUsize,
-}
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.wakes.fetch_add(1, Ordering::SeqCst);
-        self.thread.unpark();
-    }
-}
-
-/// A minimal executor: polls on this thread, parks until woken. Returns the output and the
-/// number of wakes. A missed wake fails the test instead of hanging it.
 fn block_on<F: Future>(future: F) -> (F::Output, usize) {
-    let state = Arc::new(ThreadWaker { thread: thread::current(), wakes: AtomicUsize::new(0) });
-    let waker = Waker::from(Arc::clone(&state));
-    let mut context = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        let wakes_before = state.wakes.load(Ordering::SeqCst);
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return (output, state.wakes.load(Ordering::SeqCst));
-        }
-        let deadline = Instant::now() + WAIT;
-        while state.wakes.load(Ordering::SeqCst) == wakes_before {
-            assert!(Instant::now() < deadline, "the future was never woken");
-            thread::park_timeout(Duration::from_millis(100));
-        }
-    }
+    common::block_on(WAIT, future)
 }
 
 #[test]

@@ -256,6 +256,12 @@ fn every_schema_key_has_a_typed_setter() {
         .client_key_file("/tmp/c.key")
         .unwrap()
         .insecure_skip_tls_verify(true)
+        .unwrap()
+        .provider(tether::Provider::SocketIo) // after the keys above: they keep their values
+        .unwrap()
+        .namespace("/admin")
+        .unwrap()
+        .query_params([("EIO", "4"), ("q", "a \"b\"")])
         .unwrap();
     let expected = [
         ("url", "wss://127.0.0.1:1/x"),
@@ -290,6 +296,9 @@ fn every_schema_key_has_a_typed_setter() {
         ("clientCertFile", "/tmp/c.pem"),
         ("clientKeyFile", "/tmp/c.key"),
         ("insecureSkipTlsVerify", "true"),
+        ("provider", "socketio"),
+        ("namespace", "/admin"),
+        ("queryParams", r#"{"EIO":"4","q":"a \"b\""}"#),
     ];
     for (key, value) in expected {
         assert_eq!(opts.get(key).unwrap(), value, "{key}");
@@ -329,4 +338,82 @@ fn wss_with_the_test_ca() {
     let events =
         common::poll_until(&client, std::time::Duration::from_secs(10), |e| matches!(e, Event::Message(_)));
     assert_eq!(common::texts(&events), ["over tls"]);
+}
+
+/// The `allowed` values of one option in the schema.
+fn allowed_values(key: &str) -> Vec<String> {
+    let schema = Options::schema_json();
+    let entry = &schema[schema.find(&format!("\"name\":\"{key}\"")).unwrap()..];
+    let list = &entry[entry.find("\"allowed\":[").unwrap() + 11..];
+    let list = &list[..list.find(']').unwrap()];
+    list.split(',').map(|value| value.trim_matches('"').to_owned()).collect()
+}
+
+#[test]
+fn every_protocol_and_provider_of_the_schema_has_a_variant() {
+    let protocols: Vec<&str> = tether::Protocol::ALL.iter().map(|p| p.as_str()).collect();
+    assert_eq!(protocols, allowed_values("protocol"));
+    let providers: Vec<&str> = tether::Provider::ALL.iter().map(|p| p.as_str()).collect();
+    assert_eq!(providers, allowed_values("provider"));
+    let mut opts = Options::new();
+    for &protocol in tether::Protocol::ALL {
+        assert_eq!(opts.protocol(protocol).unwrap().get("protocol").unwrap(), protocol.to_string());
+    }
+    for &provider in tether::Provider::ALL {
+        assert_eq!(opts.provider(provider).unwrap().get("provider").unwrap(), provider.to_string());
+    }
+}
+
+#[test]
+fn a_provider_preset_yields_to_the_application_and_is_undone_by_the_next() {
+    use tether::{AuthMethod, Provider};
+    let mut opts = Options::new();
+    opts.provider(Provider::SocketIo).unwrap();
+    assert_eq!(opts.get("protocol").unwrap(), "socketio");
+    assert_eq!(opts.get("authMethod").unwrap(), "first-message");
+    assert!(opts.get("queryParams").unwrap().contains(r#""EIO":"4""#));
+    // Switching: the keys of the previous preset go back to their defaults.
+    opts.provider(Provider::SignalR).unwrap();
+    assert_eq!(opts.get("protocol").unwrap(), "signalr");
+    assert_eq!(opts.get("authMethod").unwrap(), "query-param");
+    assert_eq!(opts.get("tokenParamName").unwrap(), "access_token");
+    assert_eq!(opts.get("queryParams").unwrap(), "{}");
+    // A key the application sets itself wins, before or after the preset.
+    opts.token_param_name("jwt").unwrap().provider(Provider::Phoenix).unwrap();
+    opts.auth_method(AuthMethod::None).unwrap();
+    assert_eq!(opts.get("protocol").unwrap(), "phoenix");
+    assert_eq!(opts.get("tokenParamName").unwrap(), "jwt");
+    assert_eq!(opts.get("authMethod").unwrap(), "none");
+    opts.provider(Provider::None).unwrap();
+    assert_eq!(opts.get("protocol").unwrap(), "raw");
+    assert_eq!(opts.get("tokenParamName").unwrap(), "jwt");
+    // Values the option does not take.
+    assert_eq!(opts.namespace("admin").unwrap_err().status, Status::BAD_OPTION_VALUE);
+    assert_eq!(opts.set("queryParams", r#"{"n":1}"#).unwrap_err().status, Status::BAD_OPTION_VALUE);
+    assert_eq!(opts.set("provider", "socket.io").unwrap_err().status, Status::BAD_OPTION_VALUE);
+}
+
+#[test]
+fn operations_a_protocol_does_not_have_fail_at_the_call() {
+    use tether::Provider;
+    let cases = [
+        (Provider::Graphql, "publish", "graphql-transport-ws"),
+        (Provider::Apollo, "publish", "graphql-ws"),
+        (Provider::Binance, "publish", "binance"),
+        (Provider::Pusher, "request", "pusher"),
+        (Provider::ActionCable, "request", "actioncable"),
+    ];
+    for (provider, operation, protocol) in cases {
+        let mut opts = Options::new();
+        opts.url("ws://127.0.0.1:9/x").unwrap().provider(provider).unwrap();
+        let client = Client::new(&opts).unwrap();
+        let err = match operation {
+            "publish" => client.publish("room", r#"{"event":"e","data":{}}"#, 0),
+            _ => client.request("method", None, None, 1),
+        }
+        .unwrap_err();
+        assert_eq!(err.status, Status::NOT_SUPPORTED, "{provider}: {err}");
+        let expected = format!("{operation} is not supported by protocol {protocol}");
+        assert!(err.message.contains(&expected), "{provider}: {err}");
+    }
 }

@@ -27,7 +27,7 @@ fn channel_messages(events: &[Event]) -> Vec<(Subscription, String, String)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::ChannelMessage { subscription, channel, data } => {
+            Event::ChannelMessage { subscription, channel, data, .. } => {
                 Some((*subscription, channel.clone(), data.clone()))
             }
             _ => None,
@@ -107,7 +107,7 @@ fn a_refused_subscription_is_reported_and_removed() {
     recorder.wait_until(WAIT, |evs| evs.iter().any(is_open));
     let room = client.subscribe("forbidden-room", Some(r#"{"since":0}"#)).unwrap();
     let events = recorder.wait_until(WAIT, |evs| count(evs, EventType::SUBSCRIBE_FAILED) == 1);
-    let Some(Event::SubscribeFailed { subscription, channel, error }) =
+    let Some(Event::SubscribeFailed { subscription, channel, error, .. }) =
         events.iter().find(|e| matches!(e, Event::SubscribeFailed { .. }))
     else {
         unreachable!()

@@ -1,9 +1,15 @@
 //! Test support: the tether-test-server child process and event helpers.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::future::Future;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::pin::pin;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use tether::{Client, Event, Options, State};
@@ -55,6 +61,81 @@ impl Drop for TestServer {
         drop(self.child.stdin.take()); // EOF on stdin: the server exits
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// One protocol peer of tests/peers (`node tests/peers/<script>`), alive as long as this value:
+/// closing its stdin stops it. Its log (stderr) is printed when the test fails.
+pub struct Peer {
+    child: Child,
+    pub port: u16,
+    log: Arc<Mutex<String>>,
+}
+
+impl Peer {
+    /// Starts `script` (e.g. `"socketio.js"`) from `$TETHER_PEERS_DIR` (test.sh sets it; the
+    /// default is the repository's tests/peers) with `$TETHER_NODE` or `node`, and waits for
+    /// its `{"port":N}` line.
+    pub fn node(script: &str) -> Peer {
+        let dir = std::env::var_os("TETHER_PEERS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers"));
+        let path = dir.join(script);
+        assert!(path.is_file(), "no peer {} (set TETHER_PEERS_DIR to tether's tests/peers)", path.display());
+        let node = std::env::var_os("TETHER_NODE").unwrap_or_else(|| "node".into());
+        let mut child = Command::new(&node)
+            .arg(&path)
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {node:?} {}: {e} (set TETHER_NODE)", path.display()));
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let sink = Arc::clone(&log);
+        thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buffer) {
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        // The first stdout line is the port; the rest is read and dropped so the peer never
+        // writes into a closed pipe.
+        let (first_line, port_line) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped stdout");
+        thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = first_line.send(lines.next().and_then(|line| line.ok()));
+            lines.for_each(drop);
+        });
+        let line = port_line.recv_timeout(Duration::from_secs(30)).ok().flatten().unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("peer {script} printed no port line; its log:\n{}", log.lock().unwrap())
+        });
+        let port = json_field(&line, "port")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no \"port\" in the line of peer {script}: {line}"));
+        Peer { child, port, log }
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{}", self.port, path)
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take()); // EOF on stdin: the peer exits
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if thread::panicking() {
+            eprintln!("---- peer log ----\n{}", self.log.lock().unwrap());
+        }
     }
 }
 
@@ -184,4 +265,40 @@ pub fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(5));
     }
     check()
+}
+
+/// Wakes the thread that runs `block_on`, and counts the wakes.
+struct ThreadWaker {
+    thread: thread::Thread,
+    wakes: AtomicUsize,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
+        self.thread.unpark();
+    }
+}
+
+/// A minimal executor: polls on this thread, parks until woken. Returns the output and the
+/// number of wakes. A wake missing for `timeout` fails the test instead of hanging it.
+pub fn block_on<F: Future>(timeout: Duration, future: F) -> (F::Output, usize) {
+    let state = Arc::new(ThreadWaker { thread: thread::current(), wakes: AtomicUsize::new(0) });
+    let waker = Waker::from(Arc::clone(&state));
+    let mut context = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        let wakes_before = state.wakes.load(Ordering::SeqCst);
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return (output, state.wakes.load(Ordering::SeqCst));
+        }
+        let deadline = Instant::now() + timeout;
+        while state.wakes.load(Ordering::SeqCst) == wakes_before {
+            assert!(Instant::now() < deadline, "the future was never woken");
+            thread::park_timeout(Duration::from_millis(100));
+        }
+    }
 }
