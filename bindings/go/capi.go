@@ -348,6 +348,9 @@ func (c nativeClient) poll(timeoutMs int) (ev Event, ok bool, err error) {
 	if f.data != nil {
 		ev.Data = make([]byte, int(f.size))
 		copy(ev.Data, unsafe.Slice((*byte)(unsafe.Pointer(f.data)), int(f.size)))
+		if ev.Err != nil && (ev.Type == EventResponse || ev.Type == EventSubscribeFailed) {
+			ev.Err.data = string(ev.Data) // the server's error JSON
+		}
 	}
 	return ev, true, nil
 }

@@ -219,7 +219,7 @@ type Stats struct {
 	// The connection manager's counters (zero with ProtocolRaw).
 	ActiveSubscriptions uint64   // subscriptions made and not ended
 	PendingRequests     uint64   // requests the library still waits an answer for
-	Protocol            Protocol // ProtocolRaw or ProtocolJSON
+	Protocol            Protocol // the protocol spoken (ProtocolRaw when none)
 }
 
 // Stats returns a snapshot of the client's counters.

@@ -8,10 +8,12 @@
 // one goroutine that polls the library (no C-to-Go callbacks). Sends never block: they queue, and
 // a full queue is ErrQueueFull. Close is graceful and waits, bounded by a context.
 //
-// With Options.Protocol set to ProtocolJSON the client is also the specification's connection
-// manager: Subscribe returns a *Subscription whose messages arrive on its own Messages channel,
-// Publish sends to a channel, and Request(ctx, method, params) waits for the server's answer,
-// which the poller matches to the caller by request id.
+// With a protocol (Options.Protocol: ProtocolJSON, ProtocolSocketIO, ProtocolGraphQLTransportWS,
+// ...) or a provider preset (WithProvider(ProviderSocketIO), ProviderPusher, ...) the client is
+// also the specification's connection manager: Subscribe returns a *Subscription whose
+// messages arrive on its own Messages channel (with the protocol's event name), Publish sends
+// to a channel, and Request(ctx, method, params) waits for the server's answer, which the
+// poller matches to the caller by request id.
 //
 // Failures are *Error values carrying the library's status and message; compare them with
 // errors.Is against ErrQueueFull, ErrBadURL, ErrAuth and the other Err* values.

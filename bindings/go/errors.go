@@ -1,5 +1,7 @@
 package tether
 
+import "encoding/json"
+
 // Status is a tether_status code from tether.h. Codes are permanent: a code keeps its number
 // forever, so they are written out here as numbers.
 type Status int32
@@ -47,9 +49,26 @@ func (s Status) Name() string { return statusName(s) }
 //
 // Compare errors with errors.Is against the sentinel values (ErrQueueFull, ErrBadURL, ...):
 // two *Error values match when their Status is the same, whatever their messages.
+//
+// An error the server sent (a refused or failed subscription, a request's error answer) also
+// carries the server's error as JSON: see Data.
 type Error struct {
 	Status  Status // the tether_status code
 	Message string // the detail; may be empty
+
+	data string // the server's error JSON, or ""; a string keeps Error comparable
+}
+
+// Data returns the server's error as JSON text when the error came from the server: the error
+// of a refused subscription (EventSubscribeFailed, Subscription.Err, Subscription.Wait) or of a
+// request's error answer (Request), as the protocol has it, e.g. Pusher's
+// {"type":"AuthError","error":...,"status":401} or a GraphQL result with its errors. It is nil
+// when there is none.
+func (e *Error) Data() json.RawMessage {
+	if e == nil || e.data == "" {
+		return nil
+	}
+	return json.RawMessage(e.data)
 }
 
 // Error formats the error as "tether: <status text>: <message>".

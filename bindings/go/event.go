@@ -21,7 +21,8 @@ const (
 	EventSendFailed EventType = 8 // A queued message will never be sent: ID and Err.
 	EventDrained    EventType = 9 // The outgoing queue emptied after backpressure.
 
-	// The connection manager's events (Options.Protocol ProtocolJSON).
+	// The connection manager's events (Options.Protocol, or Options.Provider, other than
+	// ProtocolRaw).
 
 	// A message on a subscribed channel. It is not put on Events: the poller hands it to the
 	// Subscription's Messages channel as a ChannelMessage.
@@ -32,8 +33,10 @@ const (
 	// The server confirmed a subscription (again after every reconnect): ID is the
 	// Subscription's ID, Channel its channel.
 	EventSubscribed EventType = 12
-	// The server refused a subscription, which is removed (its Messages channel closes): ID,
-	// Channel, and Err (ErrRemote with the server's message).
+	// A subscription is over and removed (its Messages channel closes): ID, Channel, and Err:
+	// ErrRemote with the server's message when the server refused or failed it (Data and
+	// Err.Data() hold the server's error JSON), ErrClosed when the server ended it (a GraphQL
+	// subscription completed).
 	EventSubscribeFailed EventType = 13
 )
 
@@ -48,7 +51,7 @@ const (
 	StateDisconnected   State = 0 // Not connected.
 	StateConnecting     State = 1 // TCP, TLS and WebSocket handshakes in progress.
 	StateConnected      State = 2 // WebSocket open, not yet ready.
-	StateAuthenticating State = 3 // The first-message auth was sent; awaiting the reply.
+	StateAuthenticating State = 3 // Awaiting the reply to the first-message auth, or the protocol's handshake.
 	StateAuthenticated  State = 4 // Ready to use.
 	StateReconnecting   State = 5 // Waiting for the next reconnect attempt.
 	StateError          State = 6 // Failed for good: no reconnect will follow.
@@ -87,12 +90,13 @@ func (t MessageType) String() string {
 type Event struct {
 	Type EventType
 
-	// EventMessage: the payload (owned by the Event) and its frame type.
+	// EventMessage: the payload (owned by the Event) and its frame type. EventSubscribeFailed:
+	// the server's error as JSON, when it sent one.
 	Data        []byte
 	MessageType MessageType
 
 	// The subprotocol (EventOpen), the close reason (EventClose) or the error message
-	// (EventError, EventSendFailed).
+	// (EventError, EventSendFailed, EventSubscribeFailed).
 	Text string
 
 	// EventClose: the close code (1006 when no close frame arrived) and whether the closing
@@ -100,8 +104,8 @@ type Event struct {
 	Code     int
 	WasClean bool
 
-	// The failure of an EventError or EventSendFailed, or the one behind an EventClose; nil
-	// otherwise. Compare it with errors.Is against the Err* values.
+	// The failure of an EventError, EventSendFailed or EventSubscribeFailed, or the one behind
+	// an EventClose; nil otherwise. Compare it with errors.Is against the Err* values.
 	Err *Error
 
 	// EventState: the new and previous states.
@@ -141,7 +145,7 @@ func (e Event) String() string {
 	case EventSendFailed:
 		return fmt.Sprintf("send failed id=%d: %v", e.ID, e.Err)
 	case EventChannelMessage:
-		return fmt.Sprintf("channel message subscription=%d channel=%q %d bytes", e.ID, e.Channel, len(e.Data))
+		return fmt.Sprintf("channel message subscription=%d channel=%q event=%q %d bytes", e.ID, e.Channel, e.Text, len(e.Data))
 	case EventResponse:
 		if e.Err != nil {
 			return fmt.Sprintf("response id=%d: %v", e.ID, e.Err)

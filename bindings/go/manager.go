@@ -1,8 +1,9 @@
 package tether
 
 // The connection manager: channels (Subscribe, Unsubscribe, Publish) and requests (Request),
-// spoken over the "json" protocol (Options.Protocol = ProtocolJSON). With ProtocolRaw every
-// call here fails with ErrNotSupported.
+// spoken over the protocol of Options.Protocol or of Options.Provider's preset (ProtocolJSON,
+// ProtocolSocketIO, ...). With ProtocolRaw every call here fails with ErrNotSupported, and so
+// does an operation the protocol does not have.
 
 import (
 	"context"
@@ -18,6 +19,11 @@ type ChannelMessage struct {
 	Subscription uint64          // the ID of the Subscription it was delivered to
 	Channel      string          // the channel
 	Payload      json.RawMessage // the published payload, JSON text (owned by the message)
+
+	// EventName is the protocol's name for the message, where it has one: the Socket.IO
+	// event, the Phoenix or Pusher event, the SignalR target, the Binance event type ("trade");
+	// "" for the others (json, GraphQL, Action Cable).
+	EventName string
 }
 
 // Subscription is a live subscription to a channel, made with Client.Subscribe. Its methods
@@ -28,7 +34,7 @@ type ChannelMessage struct {
 // poller waits for the reader, exactly as it does for a full Events channel, so every event of
 // the client (and every Request's answer) waits too: read each subscription steadily, or
 // Unsubscribe. Messages closes when the subscription ends: Unsubscribe, the server's refusal
-// (see Err) or the client's Close.
+// or end (see Err) or the client's Close.
 //
 // A subscription lives across reconnects: the client subscribes again after each one, and an
 // EventSubscribed with the same ID appears on Events each time.
@@ -63,9 +69,11 @@ func (s *Subscription) Channel() string { return s.channel }
 func (s *Subscription) Messages() <-chan ChannelMessage { return s.messages }
 
 // Wait waits until the server confirmed the subscription (nil), refused it (an *Error with
-// ErrRemote's status and the server's message), the subscription ended first (ErrClosed) or
-// ctx ended (ctx.Err()). A subscription made while offline is confirmed once the client is
-// ready.
+// ErrRemote's status, the server's message and its error JSON in Data), the subscription
+// ended first (ErrClosed) or ctx ended (ctx.Err()). A subscription made while offline is
+// confirmed once the client is ready. With protocols whose servers do not confirm
+// subscriptions (socketio, GraphQL, SignalR) the client confirms it itself once the
+// subscription is in place on the current connection.
 func (s *Subscription) Wait(ctx context.Context) error {
 	select {
 	case <-s.confirmed:
@@ -85,8 +93,10 @@ func (s *Subscription) Wait(ctx context.Context) error {
 	}
 }
 
-// Err reports why the subscription ended: the server's refusal (ErrRemote, with its message) or
-// the client's close (ErrClosed). It is nil while the subscription lives and after Unsubscribe.
+// Err reports why the subscription ended: the server's refusal or failure (ErrRemote, with
+// its message, and its error JSON in the *Error's Data), the server's end of it (ErrClosed:
+// a GraphQL subscription completed) or the client's close (ErrClosed). It is nil while the
+// subscription lives and after Unsubscribe.
 func (s *Subscription) Err() error {
 	s.infoMu.Lock()
 	defer s.infoMu.Unlock()
@@ -175,7 +185,7 @@ func (s *Subscription) offer(ev Event, wait bool, closing, stop <-chan struct{})
 	if s.closed {
 		return true, false
 	}
-	m := ChannelMessage{Subscription: s.id, Channel: ev.Channel, Payload: json.RawMessage(ev.Data)}
+	m := ChannelMessage{Subscription: s.id, Channel: ev.Channel, Payload: json.RawMessage(ev.Data), EventName: ev.Text}
 	if !wait {
 		select {
 		case s.messages <- m:
@@ -208,8 +218,11 @@ func (s *Subscription) offer(ev Event, wait bool, closing, stop <-chan struct{})
 // every message; a subscription to a channel the server has already confirmed is confirmed at
 // once, as the server is not asked again.
 //
-// Errors: ErrNotSupported (ProtocolRaw), ErrInvalidUTF8, ErrInvalidArgument, ErrClosed, or
-// the encoding error of params.
+// What channel and params mean is the protocol's: an event name for Socket.IO (no params), a
+// subscription document and its variables for GraphQL, a topic and its join payload for
+// Phoenix; see README.md. Errors: ErrNotSupported (ProtocolRaw), ErrInvalidUTF8,
+// ErrInvalidArgument (also params the protocol has no place for), ErrClosed, or the encoding
+// error of params.
 func (c *Client) Subscribe(channel string, params any) (*Subscription, error) {
 	p, err := marshalOptional(params)
 	if err != nil {
@@ -257,7 +270,11 @@ func (c *Client) Unsubscribe(sub *Subscription) error {
 
 // Publish encodes payload with encoding/json and publishes it on channel. Like Send it never
 // blocks: it is queued in order with the client's other messages, also while the client
-// reconnects. Errors are those of Send, plus ErrNotSupported with ProtocolRaw.
+// reconnects. With ProtocolSocketIO and ProtocolSignalR a JSON array payload is the argument
+// list; Phoenix and Pusher take {"event","payload"} / {"event","data"}. Errors are those of
+// Send, plus ErrNotSupported with ProtocolRaw and with protocols that have no publish
+// (GraphQL, where a mutation is a Request; Binance), and ErrInvalidArgument for a payload
+// without the shape the protocol needs.
 func (c *Client) Publish(channel string, payload any) error {
 	data, err := json.Marshal(payload)
 	if err != nil {
@@ -273,10 +290,14 @@ type response struct {
 }
 
 // Request calls method on the server with params (encoded with encoding/json; nil sends none)
-// and waits for the answer, which it returns as JSON text.
+// and waits for the answer, which it returns as JSON text. With ProtocolSocketIO it emits the
+// event method with an ack (a JSON array of params is the argument list) and returns the ack's
+// arguments; with GraphQL method is the query or mutation and params its variables. Protocols
+// without requests (Pusher, Action Cable) fail with ErrNotSupported.
 //
-// It fails with an *Error whose Status is StatusRemote (errors.Is(err, ErrRemote)) and whose
-// Message is the server's when the server answers with an error; with ErrClosed when the
+// It fails with an *Error whose Status is StatusRemote (errors.Is(err, ErrRemote)), whose
+// Message is the server's and whose Data is the server's error JSON when the server answers
+// with an error (Socket.IO acks have no error flag: an error is part of the result); with ErrClosed when the
 // connection drops after the request was sent (a request still queued then is sent after the
 // reconnect instead) or the client closes; with ctx.Err() when ctx ends first, in which case a
 // later answer is dropped. When ctx has a deadline, the time left is passed on as the

@@ -58,6 +58,21 @@ func request(t *testing.T, c *tether.Client, method string, params any) (json.Ra
 	return c.Request(ctx, method, params)
 }
 
+// requestUnanswered calls method, which the server never answers, with a 200 ms deadline: the
+// call must end with context.DeadlineExceeded at that deadline.
+func requestUnanswered(t *testing.T, c *tether.Client, method string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Request(ctx, method, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("%s = %v, want context.DeadlineExceeded", method, err)
+	}
+	if d := time.Since(start); d < 190*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("%s returned after %s", method, d)
+	}
+}
+
 func stats(t *testing.T, c *tether.Client) tether.Stats {
 	t.Helper()
 	st, err := c.Stats()
@@ -185,15 +200,7 @@ func TestRequests(t *testing.T) {
 	}
 
 	// never: the context's deadline ends it, and is passed on as the request's timeout.
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	if _, err := c.Request(ctx, "never", nil); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("never = %v, want context.DeadlineExceeded", err)
-	}
-	if d := time.Since(start); d < 190*time.Millisecond || d > 2*time.Second {
-		t.Fatalf("never returned after %s", d)
-	}
+	requestUnanswered(t, c, "never")
 	time.Sleep(300 * time.Millisecond)
 	if st := stats(t, c); st.PendingRequests != 0 {
 		t.Fatalf("pendingRequests = %d: the library did not get the deadline", st.PendingRequests)

@@ -31,7 +31,13 @@ const (
 // Protocol is the wire protocol of the connection manager (the "protocol" option).
 type Protocol string
 
-// Protocols.
+// Protocols. Every one but ProtocolRaw makes the client a connection manager: Subscribe,
+// Unsubscribe, Publish and Request speak it. What a channel, a publish and a request are in each
+// is in README.md ("Providers"); an operation a protocol does not have fails with
+// ErrNotSupported, its message naming the protocol and the operation. Protocols with a
+// handshake (socket.io, GraphQL, SignalR, Pusher, Action Cable) keep the client in
+// StateAuthenticating until the server completes it, and a refusal there is ErrAuth with no
+// reconnect.
 const (
 	// ProtocolRaw: messages are the application's own; Subscribe, Publish and Request fail
 	// with ErrNotSupported (the default).
@@ -39,6 +45,57 @@ const (
 	// ProtocolJSON: the specification's JSON envelope ({"type","channel","payload","id",
 	// "method"}), which Subscribe, Unsubscribe, Publish and Request speak.
 	ProtocolJSON Protocol = "json"
+	// ProtocolSocketIO: Socket.IO 5 over Engine.IO 4 (WebSocket transport only). A channel is
+	// an event name, Publish emits an event, Request emits one with an ack and returns the
+	// ack's arguments. Options.Namespace picks the namespace.
+	ProtocolSocketIO Protocol = "socketio"
+	// ProtocolGraphQLTransportWS: the graphql-ws library's protocol. A channel is a
+	// subscription document (params: its variables), a Request is a query or mutation
+	// (params: variables); there is no Publish.
+	ProtocolGraphQLTransportWS Protocol = "graphql-transport-ws"
+	// ProtocolGraphQLWS: Apollo's legacy subscriptions-transport-ws protocol, used as
+	// ProtocolGraphQLTransportWS.
+	ProtocolGraphQLWS Protocol = "graphql-ws"
+	// ProtocolSignalR: ASP.NET Core SignalR's JSON hub protocol. A channel is a client method
+	// the hub invokes, Publish invokes a hub method without waiting, Request invokes one and
+	// returns its result.
+	ProtocolSignalR Protocol = "signalr"
+	// ProtocolPhoenix: Phoenix Channels (V2 serializer). A channel is a topic (params: the
+	// join payload); Publish and Request take {"event","payload"}.
+	ProtocolPhoenix Protocol = "phoenix"
+	// ProtocolPusher: Pusher Channels protocol 7. Publish sends a client event
+	// ({"event":"client-...","data"}); there is no Request.
+	ProtocolPusher Protocol = "pusher"
+	// ProtocolActionCable: Rails Action Cable. A channel is a channel class (or a JSON
+	// identifier); Publish performs an action; there is no Request.
+	ProtocolActionCable Protocol = "actioncable"
+	// ProtocolBinance: Binance market data streams. A channel is a stream name; Request sends
+	// a method (LIST_SUBSCRIPTIONS...); the streams are read-only: there is no Publish.
+	ProtocolBinance Protocol = "binance"
+	// ProtocolAWSAPIGateway: Amazon API Gateway WebSocket APIs, routed by the body's "action".
+	ProtocolAWSAPIGateway Protocol = "aws-apigateway"
+)
+
+// Provider names a preset of the library (the "provider" option): it sets the protocol, the
+// auth method, the token's query parameter, the subprotocols and the query parameters as that
+// provider's own client libraries do. An option the application sets itself (a non-zero
+// Options field, or Options.Set) keeps the application's value, whatever the preset says.
+type Provider string
+
+// Providers.
+const (
+	ProviderNone          Provider = "none"           // no preset (the default)
+	ProviderSocketIO      Provider = "socketio"       // ProtocolSocketIO; the token in the CONNECT packet; ?EIO=4&transport=websocket
+	ProviderPusher        Provider = "pusher"         // ProtocolPusher; ?protocol=7&client=tether&version=...
+	ProviderAbly          Provider = "ably"           // ProtocolRaw; the token as ?key=...; ?format=json
+	ProviderPhoenix       Provider = "phoenix"        // ProtocolPhoenix; the token as ?token=...; ?vsn=2.0.0
+	ProviderActionCable   Provider = "actioncable"    // ProtocolActionCable; the token as ?token=...; subprotocol actioncable-v1-json
+	ProviderSignalR       Provider = "signalr"        // ProtocolSignalR; the token as ?access_token=...
+	ProviderGraphQL       Provider = "graphql"        // ProtocolGraphQLTransportWS; the token in connection_init
+	ProviderApollo        Provider = "apollo"         // ProtocolGraphQLWS; the token in connection_init
+	ProviderAWSAPIGateway Provider = "aws-apigateway" // ProtocolAWSAPIGateway; the token as ?Authorization=...
+	ProviderBinance       Provider = "binance"        // ProtocolBinance; no auth
+	ProviderEcho          Provider = "echo"           // ProtocolRaw; no auth
 )
 
 // UnlimitedReconnects is the Options.MaxReconnectAttempts value that never gives up.
@@ -57,7 +114,17 @@ type Options struct {
 	URL           string        // "url": ws:// or wss:// endpoint. Required.
 	AuthMethod    AuthMethod    // "authMethod"
 	MessageFormat MessageFormat // "messageFormat"
-	Protocol      Protocol      // "protocol": ProtocolJSON enables Subscribe, Publish and Request
+	Protocol      Protocol      // "protocol": any but ProtocolRaw enables Subscribe, Publish and Request
+
+	// "provider": a preset of protocol, authMethod, tokenParamName, subprotocols and
+	// queryParams; the fields set here win over it.
+	Provider Provider
+	// "namespace": the Socket.IO namespace ("/" or "/name") of ProtocolSocketIO.
+	Namespace string
+	// "queryParams": parameters added to the URL at connect (a parameter the URL has already
+	// keeps the URL's value). A non-nil map replaces the provider's parameters as a whole, so
+	// an empty one removes them; to add a parameter and keep the provider's, put it in URL.
+	QueryParams map[string]string
 
 	AuthToken           string        // "authToken": secret, never shown in errors, events or stats
 	TokenParamName      string        // "tokenParamName": query parameter for AuthQueryParam
@@ -143,6 +210,15 @@ func (o *Options) settings() ([]setting, error) {
 	text("authMethod", string(o.AuthMethod))
 	text("messageFormat", string(o.MessageFormat))
 	text("protocol", string(o.Protocol))
+	text("provider", string(o.Provider))
+	text("namespace", o.Namespace)
+	if o.QueryParams != nil {
+		q, err := json.Marshal(o.QueryParams)
+		if err != nil {
+			return nil, &Error{Status: StatusBadOptionValue, Message: "queryParams: " + err.Error()}
+		}
+		add("queryParams", string(q))
+	}
 	text("authToken", o.AuthToken)
 	text("tokenParamName", o.TokenParamName)
 	text("authMessageType", o.AuthMessageType)
@@ -238,10 +314,37 @@ func WithMessageFormat(f MessageFormat) Option { return func(o *Options) { o.Mes
 // WithProtocol sets "protocol", the connection manager's wire protocol.
 func WithProtocol(p Protocol) Option { return func(o *Options) { o.Protocol = p } }
 
+// WithProvider sets "provider": a preset of protocol, auth method, token parameter,
+// subprotocols and query parameters as the provider's own clients use them. Options given
+// alongside it win over the preset, in any order.
+func WithProvider(p Provider) Option { return func(o *Options) { o.Provider = p } }
+
+// WithNamespace sets "namespace", the Socket.IO namespace ("/admin") of ProtocolSocketIO.
+func WithNamespace(namespace string) Option { return func(o *Options) { o.Namespace = namespace } }
+
+// WithQueryParams sets "queryParams", parameters added to the URL at connect. They replace a
+// provider's parameters as a whole (see Options.QueryParams); nil keeps the provider's.
+func WithQueryParams(params map[string]string) Option {
+	return func(o *Options) {
+		if params == nil {
+			o.QueryParams = nil
+			return
+		}
+		o.QueryParams = make(map[string]string, len(params))
+		for k, v := range params {
+			o.QueryParams[k] = v
+		}
+	}
+}
+
 // WithAuth sets "authMethod" and "authToken".
 func WithAuth(method AuthMethod, token string) Option {
 	return func(o *Options) { o.AuthMethod, o.AuthToken = method, token }
 }
+
+// WithAuthToken sets "authToken" alone and keeps the auth method: the one a provider preset
+// chose, for instance.
+func WithAuthToken(token string) Option { return func(o *Options) { o.AuthToken = token } }
 
 // WithTokenParamName sets "tokenParamName", the query parameter of AuthQueryParam.
 func WithTokenParamName(name string) Option { return func(o *Options) { o.TokenParamName = name } }
