@@ -15,15 +15,30 @@ public sealed class ChannelMessage
     /// <param name="subscriptionId">The subscription it was delivered to.</param>
     /// <param name="payload">The payload as UTF-8 JSON; not copied.</param>
     public ChannelMessage(string channel, ulong subscriptionId, ReadOnlyMemory<byte> payload)
+        : this(channel, subscriptionId, payload, "") { }
+
+    /// <summary>Creates a channel message with the protocol's event name.</summary>
+    /// <param name="channel">The channel.</param>
+    /// <param name="subscriptionId">The subscription it was delivered to.</param>
+    /// <param name="payload">The payload as UTF-8 JSON; not copied.</param>
+    /// <param name="eventName">The protocol's event name; empty when it has none.</param>
+    public ChannelMessage(string channel, ulong subscriptionId, ReadOnlyMemory<byte> payload, string eventName)
     {
         ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(eventName);
         Channel = channel;
         SubscriptionId = subscriptionId;
         Data = payload;
+        EventName = eventName;
     }
 
     /// <summary>The channel it was published on.</summary>
     public string Channel { get; }
+
+    /// <summary>The protocol's name for the event, where it has one: the Socket.IO event, the
+    /// Phoenix or Pusher event, the client method a SignalR hub invoked, the Binance event type.
+    /// Empty for protocols without (<c>json</c>, GraphQL, Action Cable...).</summary>
+    public string EventName { get; }
 
     /// <summary>The id of the subscription it was delivered to (<see cref="Subscription.Id"/>).</summary>
     public ulong SubscriptionId { get; }

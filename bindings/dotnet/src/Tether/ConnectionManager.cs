@@ -7,11 +7,19 @@ namespace Tether;
 
 /// <summary>
 /// The specification's connection manager over a <see cref="TetherClient"/>: channels (subscribe,
-/// unsubscribe, publish) and request/response, spoken with the <c>json</c> wire protocol
-/// (<see cref="TetherOptions.Protocol"/> = <see cref="WireProtocol.Json"/>). With protocol
-/// <c>raw</c> every call fails with <see cref="TetherStatus.NotSupported"/>.
+/// unsubscribe, publish) and request/response, spoken in the client's wire protocol
+/// (<see cref="TetherOptions.Protocol"/>, or the one a <see cref="TetherOptions.Provider"/> preset
+/// sets): the specification's <c>json</c> envelope, Socket.IO, GraphQL, SignalR, Phoenix, Pusher,
+/// Action Cable, Binance or API Gateway. With protocol <c>raw</c> every call fails with
+/// <see cref="TetherStatus.NotSupported"/>, as does an operation the protocol does not have (the
+/// message names the protocol and the operation).
 /// </summary>
 /// <remarks>
+/// <para>What a channel, a publish and a request are depends on the protocol. With SignalR, for
+/// example, a channel is a client method the hub invokes (<see cref="ChannelMessage.EventName"/>
+/// names it, <see cref="ChannelMessage.Data"/> is its argument, or the array of its arguments), a
+/// publish invokes a hub method with the payload as its argument array, and a request invokes one
+/// and returns its result.</para>
 /// <para>Subscriptions live across reconnects: after every (re)authentication tether re-subscribes
 /// each live channel before it sends what was queued. Subscriptions and requests made while
 /// offline are sent once the client is ready.</para>
@@ -26,8 +34,8 @@ public sealed class ConnectionManager
     private readonly ManagerRouter _router;
     private TimeSpan _defaultRequestTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Creates a manager over a client, which must be made with
-    /// <see cref="TetherOptions.Protocol"/> = <see cref="WireProtocol.Json"/>.</summary>
+    /// <summary>Creates a manager over a client made with a <see cref="TetherOptions.Protocol"/>
+    /// or a <see cref="TetherOptions.Provider"/> (not protocol <c>raw</c>).</summary>
     /// <param name="client">The client; connect it as usual, before or after subscribing.</param>
     public ConnectionManager(TetherClient client)
     {
@@ -64,9 +72,11 @@ public sealed class ConnectionManager
         remove => _router.Subscribed -= value;
     }
 
-    /// <summary>The server refused a subscription, which has ended: when it was made (the
+    /// <summary>A subscription has ended from the server's side: refused when it was made (the
     /// <see cref="SubscribeAsync(string, CancellationToken)"/> task faults too) or at a
-    /// re-subscription after a reconnect. The sender is the client.</summary>
+    /// re-subscription after a reconnect, failed later, or completed by the server (a GraphQL
+    /// <c>complete</c>: <see cref="TetherStatus.Closed"/>). <see cref="SubscriptionEventArgs.RemoteError"/>
+    /// carries the server's error. The sender is the client.</summary>
     public event EventHandler<SubscriptionEventArgs>? SubscriptionFailed
     {
         add => _router.SubscriptionFailed += value;
@@ -79,10 +89,12 @@ public sealed class ConnectionManager
     /// <param name="channel">The channel name.</param>
     /// <param name="cancellationToken">Stops waiting for the confirmation and unsubscribes.</param>
     /// <returns>The subscription, once the server confirmed it (made while offline: once the
-    /// client is ready and the server confirmed it).</returns>
+    /// client is ready and the server confirmed it). Protocols whose servers confirm nothing
+    /// (socketio, graphql-*, signalr) count it confirmed once it is written.</returns>
     /// <exception cref="TetherException"><see cref="TetherStatus.Remote"/> when the server refused
-    /// it (the message carries the server's reason); <see cref="TetherStatus.NotSupported"/> with
-    /// protocol raw; <see cref="TetherStatus.InvalidUtf8"/> for a channel that is not valid text.</exception>
+    /// it (the message carries the server's reason, <see cref="TetherException.RemoteError"/> its
+    /// error); <see cref="TetherStatus.NotSupported"/> with protocol raw;
+    /// <see cref="TetherStatus.InvalidUtf8"/> for a channel that is not valid text.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
     public Task<Subscription> SubscribeAsync(string channel, CancellationToken cancellationToken = default) =>
@@ -104,12 +116,16 @@ public sealed class ConnectionManager
     /// <summary>Subscribes to a channel with parameters that go along with the subscription (a
     /// filter, a starting point...), e.g. <c>JsonSerializer.SerializeToElement(new { since = 0 })</c>.</summary>
     /// <param name="channel">The channel name.</param>
-    /// <param name="parameters">Sent as the subscription's <c>payload</c>; also on every re-subscription.</param>
+    /// <param name="parameters">Sent with the subscription (the <c>json</c> protocol's
+    /// <c>payload</c>, Phoenix's join parameters, a GraphQL subscription's variables...), also on
+    /// every re-subscription.</param>
     /// <param name="handler">Null to keep the messages for <see cref="Subscription.ReadAllAsync"/>;
     /// otherwise called for each message on the client's dispatcher.</param>
     /// <param name="cancellationToken">Stops waiting for the confirmation and unsubscribes.</param>
     /// <returns>The subscription, once the server confirmed it.</returns>
-    /// <exception cref="TetherException">As <see cref="SubscribeAsync(string, CancellationToken)"/>.</exception>
+    /// <exception cref="TetherException">As <see cref="SubscribeAsync(string, CancellationToken)"/>,
+    /// and <see cref="TetherStatus.NotSupported"/> when the protocol has no parameters for a
+    /// subscription (SignalR, where they would make a server-to-client stream).</exception>
     public Task<Subscription> SubscribeAsync(string channel, JsonElement parameters, Action<ChannelMessage>? handler = null,
         CancellationToken cancellationToken = default) =>
         SubscribeCoreAsync(channel, ToJson(parameters), handler, cancellationToken);
@@ -150,7 +166,9 @@ public sealed class ConnectionManager
     }
 
     /// <summary>Publishes a payload, serialized with reflection-based System.Text.Json
-    /// (<see cref="SerializerOptions"/>), to every subscriber of a channel (this client's too).</summary>
+    /// (<see cref="SerializerOptions"/>), to a channel: with <c>json</c> to every subscriber
+    /// (this client's too); with SignalR it invokes the hub method <paramref name="channel"/>
+    /// with the payload as its argument array, without waiting for a result.</summary>
     /// <typeparam name="T">The payload's type.</typeparam>
     /// <param name="channel">The channel name.</param>
     /// <param name="payload">The payload.</param>
@@ -158,7 +176,8 @@ public sealed class ConnectionManager
     /// <returns>A task that completes when the message was written to the socket; queued in order
     /// with <see cref="TetherClient.SendAsync(string, CancellationToken)"/>, also while offline.</returns>
     /// <exception cref="TetherException">Refused now (<see cref="TetherStatus.NotSupported"/> with
-    /// protocol raw, queue full...) or failed later, as a send.</exception>
+    /// protocol raw or one without publish, <see cref="TetherStatus.InvalidArgument"/> for a payload
+    /// without the shape the protocol needs, queue full...) or failed later, as a send.</exception>
     [RequiresUnreferencedCode("JSON serialization of arbitrary types may need types that trimming removes; use the JsonTypeInfo overload.")]
     [RequiresDynamicCode("JSON serialization of arbitrary types may need runtime code generation; use the JsonTypeInfo overload.")]
     public Task PublishAsync<T>(string channel, T payload, CancellationToken cancellationToken = default)
@@ -200,7 +219,8 @@ public sealed class ConnectionManager
     /// error (the message is the server's, <see cref="TetherException.RemoteError"/> its error object);
     /// <see cref="TetherStatus.Timeout"/>: no response in time; <see cref="TetherStatus.Closed"/>:
     /// the connection was lost after the request went out, or the client was closed;
-    /// <see cref="TetherStatus.NotSupported"/>: protocol raw; or refused now as a send.</exception>
+    /// <see cref="TetherStatus.NotSupported"/>: protocol raw or one without requests; or refused
+    /// now as a send.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     /// <exception cref="JsonException">The result does not fit <typeparamref name="TResult"/>.</exception>
     [RequiresUnreferencedCode("JSON serialization of arbitrary types may need types that trimming removes; use the JsonTypeInfo overload.")]

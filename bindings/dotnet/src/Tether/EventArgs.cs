@@ -67,7 +67,8 @@ public sealed class ReconnectingEventArgs(int attempt, TimeSpan delay) : EventAr
     public TimeSpan Delay { get; } = delay;
 }
 
-/// <summary>The server confirmed or refused a subscription of the connection manager.</summary>
+/// <summary>The server confirmed a subscription of the connection manager, or ended it (refused,
+/// failed or completed it).</summary>
 public sealed class SubscriptionEventArgs(ulong subscriptionId, string channel, bool again, TetherStatus status, string message)
     : EventArgs
 {
@@ -80,9 +81,16 @@ public sealed class SubscriptionEventArgs(ulong subscriptionId, string channel, 
     /// <summary>True for a re-subscription after a reconnect: the subscription had been confirmed before.</summary>
     public bool IsResubscription { get; } = again;
 
-    /// <summary><see cref="TetherStatus.Ok"/> when confirmed; <see cref="TetherStatus.Remote"/> when refused.</summary>
+    /// <summary><see cref="TetherStatus.Ok"/> when confirmed; <see cref="TetherStatus.Remote"/> when
+    /// the server refused or failed it; <see cref="TetherStatus.Closed"/> when the server ended it
+    /// (a GraphQL <c>complete</c>).</summary>
     public TetherStatus Status { get; } = status;
 
-    /// <summary>Why it was refused, as tether reports the server's answer; empty when confirmed.</summary>
+    /// <summary>Why it ended, as tether reports the server's answer; empty when confirmed.</summary>
     public string Message { get; } = message;
+
+    /// <summary>The error the server sent, as JSON text (a Phoenix join reply's response, a
+    /// Pusher <c>subscription_error</c>'s data, GraphQL's errors...); null when confirmed or when
+    /// the server sent none.</summary>
+    public string? RemoteError { get; init; }
 }

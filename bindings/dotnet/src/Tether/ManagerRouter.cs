@@ -77,7 +77,7 @@ internal sealed class ManagerRouter
     {
         SubscriptionState? state = Find(item.Id);
         if (state is null || _core.IsDisposed) return;  // unsubscribed meanwhile: dropped
-        state.Deliver(new ChannelMessage(item.Channel, item.Id, item.Data));
+        state.Deliver(new ChannelMessage(item.Channel, item.Id, item.Data, item.Text));
     }
 
     internal void OnResponse(ClientCore.Item item)
@@ -89,10 +89,7 @@ internal sealed class ManagerRouter
             tcs.TrySetResult(item.Data);
             return;
         }
-        string? remote = item.Status == TetherStatus.Remote && item.Data.Length > 0
-            ? System.Text.Encoding.UTF8.GetString(item.Data)
-            : null;
-        tcs.TrySetException(new TetherException(item.Status, item.Text, remote));
+        tcs.TrySetException(new TetherException(item.Status, item.Text, RemoteErrorOf(item)));
     }
 
     internal void OnSubscribed(ClientCore.Item item)
@@ -123,8 +120,12 @@ internal sealed class ManagerRouter
         {
             if (!_subscriptions.Remove(item.Id, out state)) return;
         }
-        state.End(new TetherException(item.Status, item.Text));
-        _core.Raise(SubscriptionFailed, new SubscriptionEventArgs(state.Id, state.Channel, state.Confirmations > 0, item.Status, item.Text));
+        string? remote = RemoteErrorOf(item);
+        state.End(new TetherException(item.Status, item.Text, remote));
+        _core.Raise(SubscriptionFailed, new SubscriptionEventArgs(state.Id, state.Channel, state.Confirmations > 0, item.Status, item.Text)
+        {
+            RemoteError = remote,
+        });
     }
 
     /// <summary>The client is gone: pending requests and unconfirmed subscriptions fail, streams end.</summary>
@@ -141,6 +142,13 @@ internal sealed class ManagerRouter
         foreach (ulong id in _requests.Keys)
             if (_requests.TryRemove(id, out TaskCompletionSource<byte[]>? tcs)) tcs.TrySetException(error);
     }
+
+    /// <summary>The server's error JSON of a failed RESPONSE or SUBSCRIBE_FAILED; null when there
+    /// is none (no data, or JSON null: the protocol's answer carried no details).</summary>
+    private static string? RemoteErrorOf(ClientCore.Item item) =>
+        item.Status != TetherStatus.Ok && item.Data.Length > 0 && !item.Data.AsSpan().SequenceEqual("null"u8)
+            ? System.Text.Encoding.UTF8.GetString(item.Data)
+            : null;
 
     private SubscriptionState? Find(ulong id)
     {

@@ -33,17 +33,18 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Completes when the subscription ends: normally when unsubscribed; faulted with a
-    /// <see cref="TetherException"/> (<see cref="TetherStatus.Remote"/>) when the server refused a
-    /// re-subscription, or with <see cref="ObjectDisposedException"/> when the client was disposed.
+    /// <see cref="TetherException"/> when the server ended it (<see cref="TetherStatus.Remote"/>:
+    /// refused a re-subscription or failed it; <see cref="TetherStatus.Closed"/>: completed it), or
+    /// with <see cref="ObjectDisposedException"/> when the client was disposed.
     /// </summary>
     public Task Completion => State.Ended;
 
     /// <summary>
     /// The channel's messages, in order, as they arrive. The sequence ends when the subscription is
     /// unsubscribed or the client disposed (after what was buffered has been read), and throws the
-    /// <see cref="TetherException"/> when the server refused a re-subscription. A client that is
-    /// closed but not disposed keeps its subscriptions for the next connect, so the sequence then
-    /// simply waits: pass a token to stop it. Read it from one consumer at a time.
+    /// <see cref="TetherException"/> when the server ended it (as <see cref="Completion"/>). A
+    /// client that is closed but not disposed keeps its subscriptions for the next connect, so the
+    /// sequence then simply waits: pass a token to stop it. Read it from one consumer at a time.
     /// </summary>
     /// <param name="cancellationToken">Stops the enumeration (not the subscription).</param>
     /// <exception cref="InvalidOperationException">The subscription was made with a handler.</exception>

@@ -27,8 +27,8 @@ public sealed class TetherException : Exception
     public TetherException(TetherStatus status, string? message, string? remoteError)
         : this(status, message) => RemoteError = remoteError;
 
-    /// <summary>For <see cref="TetherStatus.Remote"/> from a request: the error object the server
-    /// answered with, as JSON text (e.g. <c>{"code":400,"message":"..."}</c>); otherwise null.</summary>
+    /// <summary>For <see cref="TetherStatus.Remote"/> from a request or a subscription: the error
+    /// the server answered with, as JSON text (e.g. <c>{"code":400,"message":"..."}</c>); otherwise null.</summary>
     public string? RemoteError { get; }
 
     /// <summary>The status code, as tether.h numbers it.</summary>

@@ -32,8 +32,24 @@ public sealed class TetherOptions
     public MessageFormat? MessageFormat { get; set; }
 
     /// <summary><c>protocol</c>: the wire protocol of the connection manager. Default
-    /// <see cref="WireProtocol.Raw"/>; <see cref="ConnectionManager"/> needs <see cref="WireProtocol.Json"/>.</summary>
+    /// <see cref="WireProtocol.Raw"/>, with which <see cref="ConnectionManager"/> can do nothing;
+    /// set it, or a <see cref="Provider"/> that sets it.</summary>
     public WireProtocol? Protocol { get; set; }
+
+    /// <summary><c>provider</c>: a preset that sets <see cref="Protocol"/>, <see cref="AuthMethod"/>,
+    /// <see cref="TokenParamName"/>, <see cref="Subprotocols"/> and <see cref="QueryParams"/> as
+    /// that provider's own clients do. Those of them set here keep their values. Default
+    /// <see cref="Tether.Provider.None"/>.</summary>
+    public Provider? Provider { get; set; }
+
+    /// <summary><c>namespace</c>: the Socket.IO namespace to connect to (<c>/</c> or <c>/name</c>);
+    /// only protocol socketio uses it. Default <c>/</c>.</summary>
+    public string? Namespace { get; set; }
+
+    /// <summary><c>queryParams</c>: query parameters added to the URL at connect (a parameter the
+    /// URL has already keeps the URL's value). Setting it replaces the preset's, e.g. the
+    /// <c>EIO=4</c> of <see cref="Tether.Provider.SocketIO"/>.</summary>
+    public IDictionary<string, string>? QueryParams { get; set; }
 
     /// <summary><c>authToken</c>: the secret. tether never shows it in errors, events, stats or logs.</summary>
     public string? AuthToken { get; set; }
@@ -180,8 +196,36 @@ public sealed class TetherOptions
             null => null,
             WireProtocol.Raw => "raw",
             WireProtocol.Json => "json",
+            WireProtocol.SocketIO => "socketio",
+            WireProtocol.GraphQLTransportWs => "graphql-transport-ws",
+            WireProtocol.GraphQLWs => "graphql-ws",
+            WireProtocol.SignalR => "signalr",
+            WireProtocol.Phoenix => "phoenix",
+            WireProtocol.Pusher => "pusher",
+            WireProtocol.ActionCable => "actioncable",
+            WireProtocol.Binance => "binance",
+            WireProtocol.AwsApiGateway => "aws-apigateway",
             _ => throw new ArgumentOutOfRangeException(nameof(Protocol), Protocol, "not a WireProtocol"),
         });
+        Add("provider", Provider switch
+        {
+            null => null,
+            Tether.Provider.None => "none",
+            Tether.Provider.SocketIO => "socketio",
+            Tether.Provider.Pusher => "pusher",
+            Tether.Provider.Ably => "ably",
+            Tether.Provider.Phoenix => "phoenix",
+            Tether.Provider.ActionCable => "actioncable",
+            Tether.Provider.SignalR => "signalr",
+            Tether.Provider.GraphQL => "graphql",
+            Tether.Provider.Apollo => "apollo",
+            Tether.Provider.AwsApiGateway => "aws-apigateway",
+            Tether.Provider.Binance => "binance",
+            Tether.Provider.Echo => "echo",
+            _ => throw new ArgumentOutOfRangeException(nameof(Provider), Provider, "not a Provider"),
+        });
+        Add("namespace", Namespace);
+        Add("queryParams", QueryParams is null ? null : StringMapJson(QueryParams));
         Add("authToken", AuthToken);
         Add("tokenParamName", TokenParamName);
         Add("authMessageType", AuthMessageType);
@@ -203,7 +247,7 @@ public sealed class TetherOptions
         Add("maxQueuedMessages", Num(MaxQueuedMessages));
         Add("maxQueuedBytes", Num(MaxQueuedBytes));
         Add("maxPollQueue", Num(MaxPollQueue));
-        Add("headers", Headers is null ? null : HeadersJson(Headers));
+        Add("headers", Headers is null ? null : StringMapJson(Headers));
         Add("userAgent", UserAgent);
         Add("perMessageDeflate", Bool(PerMessageDeflate));
         Add("proxy", Proxy);
@@ -239,13 +283,14 @@ public sealed class TetherOptions
 
     private static string? Bool(bool? value) => value is null ? null : value.Value ? "true" : "false";
 
-    private static string HeadersJson(IDictionary<string, string> headers)
+    /// <summary>A JSON object of string values, as <c>headers</c> and <c>queryParams</c> take it.</summary>
+    private static string StringMapJson(IDictionary<string, string> map)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            foreach (var (name, value) in headers) writer.WriteString(name, value);
+            foreach (var (name, value) in map) writer.WriteString(name, value);
             writer.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());

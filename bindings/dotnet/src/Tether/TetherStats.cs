@@ -40,6 +40,7 @@ public sealed record TetherStats(
     /// including those whose task was cancelled but that tether still waits for.</summary>
     public long PendingRequests { get; init; }
 
-    /// <summary>The wire protocol of the connection manager, <c>raw</c> or <c>json</c>.</summary>
+    /// <summary>The wire protocol of the connection manager as tether names it (<c>raw</c>,
+    /// <c>json</c>, <c>signalr</c>...; see <see cref="WireProtocol"/>).</summary>
     public string Protocol { get; init; } = "raw";
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Tether.Tests;
 
 public sealed class ErrorTests(TestServer server) : IClassFixture<TestServer>
@@ -105,5 +107,42 @@ public sealed class ErrorTests(TestServer server) : IClassFixture<TestServer>
         Assert.Contains("\"insecureSkipTlsVerify\"", TetherOptions.SchemaJson);
         Assert.Matches(@"^\d+\.\d+\.\d+$", TetherClient.NativeVersion);
         Assert.Equal("TETHER_E_REMOTE", new TetherException(TetherStatus.Remote, "x").StatusName);
+    }
+
+    [Fact]
+    public void Every_protocol_and_provider_maps_to_a_name_that_libtether_allows()
+    {
+        using JsonDocument schema = JsonDocument.Parse(TetherOptions.SchemaJson);
+        string[] Allowed(string key) => schema.RootElement.EnumerateArray()
+            .Single(o => o.GetProperty("name").GetString() == key)
+            .GetProperty("allowed").EnumerateArray().Select(v => v.GetString()!).Order().ToArray();
+        string Key(TetherOptions options, string key) => options.ToKeyValuePairs().Single(p => p.Key == key).Value;
+
+        string[] protocols = Enum.GetValues<WireProtocol>()
+            .Select(p => Key(new TetherOptions("ws://h/") { Protocol = p }, "protocol")).Order().ToArray();
+        Assert.Equal(Allowed("protocol"), protocols);
+        string[] providers = Enum.GetValues<Provider>()
+            .Select(p => Key(new TetherOptions("ws://h/") { Provider = p }, "provider")).Order().ToArray();
+        Assert.Equal(Allowed("provider"), providers);
+        foreach (WireProtocol protocol in Enum.GetValues<WireProtocol>()) new TetherOptions("ws://h/") { Protocol = protocol }.Validate();
+        foreach (Provider provider in Enum.GetValues<Provider>()) new TetherOptions("ws://h/") { Provider = provider }.Validate();
+        Assert.Equal("graphql-transport-ws", Key(new TetherOptions("ws://h/") { Protocol = WireProtocol.GraphQLTransportWs }, "protocol"));
+        Assert.Equal("aws-apigateway", Key(new TetherOptions("ws://h/") { Provider = Provider.AwsApiGateway }, "provider"));
+
+        var socketio = new TetherOptions("ws://h/socket.io/")
+        {
+            Provider = Provider.SocketIO, Namespace = "/chat",
+            QueryParams = new Dictionary<string, string> { ["EIO"] = "4", ["transport"] = "websocket", ["room"] = "a b" },
+        };
+        var pairs = socketio.ToKeyValuePairs().ToDictionary(p => p.Key, p => p.Value);
+        Assert.Equal("socketio", pairs["provider"]);
+        Assert.Equal("/chat", pairs["namespace"]);
+        Assert.Equal("{\"EIO\":\"4\",\"transport\":\"websocket\",\"room\":\"a b\"}", pairs["queryParams"]);
+        socketio.Validate();
+
+        var badProtocol = Assert.Throws<ArgumentOutOfRangeException>(() => new TetherOptions("ws://h/") { Protocol = (WireProtocol)99 }.ToKeyValuePairs());
+        Assert.Equal("Protocol", badProtocol.ParamName);
+        var badNamespace = Assert.Throws<TetherException>(() => new TetherOptions("ws://h/") { Namespace = "no-slash" }.Validate());
+        Assert.Contains("namespace", badNamespace.Message);
     }
 }
