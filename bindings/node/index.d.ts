@@ -106,6 +106,48 @@ export type AuthMethod = 'none' | 'query-param' | 'first-message' | 'subprotocol
 export type MessageFormat = 'json' | 'text' | 'binary';
 
 /**
+ * The wire protocol of the connection manager (subscribe, publish, request):
+ * - 'raw': none, messages go out and come in as they are (Client's default);
+ * - 'json': the specification's envelope { type, channel, payload, id } (the manager's default);
+ * - a provider's own: 'socketio' (Engine.IO 4 / Socket.IO 5), 'graphql-transport-ws'
+ *   (graphql-ws), 'graphql-ws' (Apollo's legacy subscriptions-transport-ws), 'signalr' (JSON
+ *   hub protocol), 'phoenix' (Channels v2), 'pusher' (protocol 7), 'actioncable', 'binance',
+ *   'aws-apigateway'.
+ */
+export type Protocol =
+  | 'raw'
+  | 'json'
+  | 'socketio'
+  | 'graphql-transport-ws'
+  | 'graphql-ws'
+  | 'signalr'
+  | 'phoenix'
+  | 'pusher'
+  | 'actioncable'
+  | 'binance'
+  | 'aws-apigateway';
+
+/**
+ * A provider preset, one per row of the specification's provider table: it sets protocol,
+ * authMethod, tokenParamName, subprotocols and queryParams as that provider's own clients do.
+ * Fields set in the same credentials keep their values. 'graphql' is graphql-transport-ws,
+ * 'apollo' the legacy graphql-ws; 'none' is no preset.
+ */
+export type Provider =
+  | 'none'
+  | 'socketio'
+  | 'pusher'
+  | 'ably'
+  | 'phoenix'
+  | 'actioncable'
+  | 'signalr'
+  | 'graphql'
+  | 'apollo'
+  | 'aws-apigateway'
+  | 'binance'
+  | 'echo';
+
+/**
  * The specification's credentials (configuration reference). Unknown fields throw a TetherError
  * (TETHER_E_UNKNOWN_OPTION); a field set to undefined counts as not set.
  */
@@ -118,8 +160,20 @@ export interface WebSocketCredentials {
   messageFormat?: MessageFormat;
   /** Authentication token (secret: never shown in errors, events or stats). */
   authToken?: string;
-  /** Wire protocol for channels and requests: 'raw' (Client's default) or 'json' (the manager's default). */
-  protocol?: 'raw' | 'json';
+  /**
+   * Wire protocol for channels and requests. Default: the provider preset's, else 'raw' for a
+   * Client and 'json' for a WebSocketConnectionManager.
+   */
+  protocol?: Protocol;
+  /** A provider preset (protocol, auth and URL conventions of that provider). Default 'none'. */
+  provider?: Provider;
+  /** socketio: the Socket.IO namespace to join, '/' or '/name'. Default '/'. */
+  namespace?: string;
+  /**
+   * Query parameters added to the URL at connect (values are strings); a parameter the URL
+   * already has keeps the URL's value. A JSON object text is accepted too.
+   */
+  queryParams?: Record<string, string> | string;
   /** Query parameter for 'query-param' auth. Default 'token'. */
   tokenParamName?: string;
   /** {{type}} in the auth message template. Default 'authenticate'. */
@@ -252,19 +306,33 @@ export interface ClientStats {
   queuedBytes: number;
   /** The URL with any token redacted. */
   url: string;
-  /** With protocol 'json': live subscriptions, requests awaiting an answer, and the protocol. */
+  /** With a protocol other than 'raw': live subscriptions, requests awaiting an answer, the protocol. */
   activeSubscriptions?: number;
   pendingRequests?: number;
-  protocol?: 'json';
+  protocol?: Exclude<Protocol, 'raw'>;
 }
 
-export interface ChannelMessageInfo {
+/** Which subscription an event is about. */
+export interface SubscriptionInfo {
   subscription: number;
+  /** The channel as subscribe() was given it (for GraphQL: the subscription document). */
   channel: string;
 }
 
-export interface SubscribeFailedEvent extends ChannelMessageInfo {
-  /** TETHER_E_REMOTE with the server's text. */
+/** Where a channel message came from. */
+export interface ChannelMessageInfo extends SubscriptionInfo {
+  /**
+   * The protocol's event name: the Socket.IO event, the Phoenix / Pusher event, the SignalR
+   * method, the Binance stream event type; '' where the protocol has none (json, graphql-*).
+   */
+  event: string;
+}
+
+export interface SubscribeFailedEvent extends SubscriptionInfo {
+  /**
+   * TETHER_E_REMOTE when the server refused or failed the subscription (its error JSON on
+   * error.remote), TETHER_E_CLOSED when the server ended it (a GraphQL complete).
+   */
   error: TetherError;
 }
 
@@ -281,9 +349,9 @@ export interface ClientEvents {
   state: [state: WebSocketConnectionState, previous: WebSocketConnectionState];
   reconnect: [event: ReconnectEvent];
   drain: [];
-  /** A message on a subscribed channel (protocol 'json'): the parsed payload. */
+  /** A message on a subscribed channel: the parsed payload. */
   channelMessage: [payload: JsonValue, info: ChannelMessageInfo];
-  subscribed: [event: ChannelMessageInfo];
+  subscribed: [event: SubscriptionInfo];
   subscribeFailed: [event: SubscribeFailedEvent];
 }
 
@@ -322,14 +390,17 @@ export class Client extends EventEmitter {
   /** A statistics snapshot (null after destroy()). */
   stats(): ClientStats | null;
   /**
-   * protocol 'json' only (else TETHER_E_NOT_SUPPORTED). Subscribes; returns the subscription id
-   * at once. Messages arrive as 'channelMessage'; 'subscribed' / 'subscribeFailed' follow.
-   * Subscriptions are renewed after every reconnect.
+   * Needs a protocol other than 'raw' (else TETHER_E_NOT_SUPPORTED). Subscribes; returns the
+   * subscription id at once. Messages arrive as 'channelMessage'; 'subscribed' /
+   * 'subscribeFailed' follow. Subscriptions are renewed after every reconnect.
    */
   subscribe(channel: string, params?: JsonValue | object): number;
   /** Ends a subscription; throws TETHER_E_INVALID_ARGUMENT for an id that is not live. */
   unsubscribe(subscription: number): void;
-  /** Publishes a JSON value, in order with send(); resolves once written. */
+  /**
+   * Publishes a JSON value, in order with send(); resolves once written. Throws
+   * TETHER_E_NOT_SUPPORTED where the protocol has no publish (graphql-*: use a mutation).
+   */
   publish(channel: string, payload: JsonValue | object): Promise<void>;
   /** Resolves with the result; rejects with TetherError TETHER_E_REMOTE / _TIMEOUT / _CLOSED. */
   request<R = JsonValue>(method: string, params?: JsonValue | object, options?: RequestOptions): Promise<R>;
@@ -419,17 +490,26 @@ export interface ConnectionManagerStats extends ClientStats {
   pendingRequests: number;
 }
 
-/** The specification's connection manager: channels and request/response over protocol 'json'. */
+/**
+ * The specification's connection manager: channels and request/response over the protocol of
+ * `protocol`, else the one the `provider` preset sets, else 'json'.
+ */
 export class WebSocketConnectionManager {
-  /** Validates the credentials at once (protocol defaults to 'json'); does not connect. */
+  /** Validates the credentials at once; does not connect. */
   constructor(credentials: WebSocketCredentials | ClientOptions);
   /** Resolves once ready; rejects with a TetherError if the connection ends first. */
   connect(): Promise<void>;
-  /** Returns the subscription id at once; handler gets each message's parsed payload. */
+  /**
+   * Returns the subscription id at once; handler gets each message's parsed payload and
+   * { subscription, channel, event }. Refusals are 'subscribeFailed' events on `client`.
+   */
   subscribe<P = JsonValue>(channel: string, handler: (message: P, info: ChannelMessageInfo) => void, params?: JsonValue | object): number;
   /** false when the id is not (or no longer) subscribed. */
   unsubscribe(subscriptionId: number): boolean;
-  /** Publishes; resolves once written (ignoring the Promise is safe). */
+  /**
+   * Publishes; resolves once written (ignoring the Promise is safe). Throws
+   * TETHER_E_NOT_SUPPORTED where the protocol has no publish.
+   */
   publish(channel: string, payload: JsonValue | object): Promise<void>;
   /** Resolves with the result; rejects with TetherError TETHER_E_REMOTE / _TIMEOUT / _CLOSED. Default timeout 30 s. */
   request<R = JsonValue>(method: string, params?: JsonValue | object, options?: RequestOptions): Promise<R>;

@@ -20,12 +20,21 @@ async function main(url: string): Promise<void> {
     pingInterval: 30000,
   };
 
+  // The echo server answers both messages of step 4; step 5 waits for them, since what
+  // arrives after disconnect() is called may be dropped (as in a browser).
+  let received = 0;
+  let bothEchoed: () => void = () => {};
+  const echoed = new Promise<void>((resolve) => { bothEchoed = resolve; });
+
   // 2. Create Executor
   const executor = new WebSocketHandshakeExecutor();
   executor.setEventHandlers({
     onOpen: () => console.log('Connected!'),
     onClose: (event: CloseEvent) => console.log('Closed:', event.code),
-    onMessage: (data) => console.log('Received:', data),
+    onMessage: (data) => {
+      console.log('Received:', data);
+      if (++received === 2) bothEchoed();
+    },
     onStateChange: (state) => console.log('State:', state),
     onReconnect: (attempt) => console.log('Reconnecting...', attempt),
     onError: (error: TetherError) => console.error('Error:', error.code, error.message),
@@ -53,6 +62,7 @@ async function main(url: string): Promise<void> {
   console.log('Envelope:', parsed.type, parsed.id, WebSocketHandshakeExecutor.getCloseReason(1006));
 
   // 5. Disconnect
+  await echoed;
   await executor.disconnect(1000, 'User logged out');
 
   // The Node-idiomatic layer under the executor: events, Promises and for await.

@@ -42,6 +42,14 @@ function argumentError(message) {
   return new TetherError(Status.INVALID_ARGUMENT, message);
 }
 
+/** The error of a failed RESPONSE or a SUBSCRIBE_FAILED event; the server's error JSON, parsed,
+ * goes on err.remote. */
+function remoteError(ev) {
+  const err = new TetherError(ev.status, ev.message || undefined);
+  if (ev.data) err.remote = parseJson(ev.data);
+  return err;
+}
+
 // ---- states and events --------------------------------------------------------------------
 
 const STATE_NAMES = Object.freeze(native.stateNames());
@@ -79,6 +87,8 @@ const MESSAGE_TYPE = Object.freeze({ DEFAULT: 0, TEXT: 1, BINARY: 2 });
 const SCHEMA = Object.freeze(JSON.parse(native.schema()));
 const FIELDS = new Map(SCHEMA.map((f) => [f.name, f]));
 const KNOWN_KEYS = SCHEMA.map((f) => f.name).join(', ');
+/** Options that are a JSON object of strings on the C side and a plain object in JavaScript. */
+const STRING_MAP_FIELDS = new Set(['headers', 'queryParams']);
 
 function describe(value) {
   if (value === null) return 'null';
@@ -113,21 +123,23 @@ function optionsToJson(options, what) {
         if (typeof value !== 'boolean') throw bad('true or false');
         out[key] = value;
         break;
-      case 'json':
-        // headers: an object of strings; authMessageTemplate: text (it need not be JSON).
-        if (key === 'headers' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
-          for (const [h, v] of Object.entries(value)) {
-            if (typeof v !== 'string') throw bad(`an object of string values (header "${h}" is ${describe(v)})`);
+      case 'json': {
+        // headers, queryParams: an object of strings; authMessageTemplate: text (need not be JSON).
+        const stringMap = STRING_MAP_FIELDS.has(key);
+        if (stringMap && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+          for (const [name, v] of Object.entries(value)) {
+            if (typeof v !== 'string') throw bad(`an object of string values ("${name}" is ${describe(v)})`);
           }
           out[key] = JSON.stringify(value);
         } else if (typeof value === 'string') {
           out[key] = value;
-        } else if (key !== 'headers' && value !== null && typeof value === 'object') {
+        } else if (!stringMap && value !== null && typeof value === 'object') {
           out[key] = JSON.stringify(value);
         } else {
-          throw bad(key === 'headers' ? 'an object of string values' : 'a string');
+          throw bad(stringMap ? 'an object of string values' : 'a string');
         }
         break;
+      }
       default:
         if (key === 'subprotocols' && Array.isArray(value) && value.every((s) => typeof s === 'string')) {
           out[key] = value.join(',');
@@ -329,10 +341,13 @@ class Client extends EventEmitter {
   }
 
   /**
-   * Subscribes to a channel (needs protocol 'json'). Returns the subscription id at once; the
-   * channel's messages arrive as 'channelMessage' (payload, { subscription, channel }) events,
-   * then 'subscribed' or 'subscribeFailed' follows when the server answers. Subscriptions live
-   * across reconnects (tether re-subscribes after every reconnect).
+   * Subscribes to a channel (needs a protocol other than 'raw', set with `protocol` or a
+   * `provider` preset). What a channel is depends on the protocol: a channel name (json,
+   * phoenix, pusher, ...), an event name (socketio), a hub method (signalr), a subscription
+   * document (graphql-*). Returns the subscription id at once; the channel's messages arrive as
+   * 'channelMessage' (payload, { subscription, channel, event }) events, then 'subscribed' or
+   * 'subscribeFailed' follows when the server answers. Subscriptions live across reconnects
+   * (tether re-subscribes after every reconnect).
    */
   subscribe(channel, params) {
     this.#assertUsable();
@@ -587,28 +602,23 @@ class Client extends EventEmitter {
         this.emit('drain');
         break;
       case EV.CHANNEL_MESSAGE:
-        this.emit('channelMessage', parseJson(ev.data), { subscription: ev.id, channel: ev.channel });
+        this.emit('channelMessage', parseJson(ev.data), {
+          subscription: ev.id, channel: ev.channel, event: ev.event,
+        });
         break;
       case EV.RESPONSE: {
         const p = this.#pendingRequests.get(ev.id);
         if (!p) break;
         this.#pendingRequests.delete(ev.id);
-        if (ev.status === 0) {
-          p.resolve(parseJson(ev.data));
-        } else {
-          const err = new TetherError(ev.status, ev.message || undefined);
-          if (ev.data) err.remote = parseJson(ev.data);
-          p.reject(err);
-        }
+        if (ev.status === 0) p.resolve(parseJson(ev.data));
+        else p.reject(remoteError(ev));
         break;
       }
       case EV.SUBSCRIBED:
         this.emit('subscribed', { subscription: ev.id, channel: ev.channel });
         break;
       case EV.SUBSCRIBE_FAILED:
-        this.emit('subscribeFailed', {
-          subscription: ev.id, channel: ev.channel, error: new TetherError(ev.status, ev.message || undefined),
-        });
+        this.emit('subscribeFailed', { subscription: ev.id, channel: ev.channel, error: remoteError(ev) });
         break;
       default:
         break;
@@ -782,14 +792,22 @@ class WebSocketConnectionManager {
   #handlers = new Map(); // subscription id -> handler
 
   /**
-   * @param {object} credentials the spec's credentials; protocol defaults to 'json' here.
-   * Bad credentials throw at once.
+   * @param {object} credentials the spec's credentials. The wire protocol is `protocol`, else
+   * the one the `provider` preset sets, else 'json'. Bad credentials throw at once.
    */
   constructor(credentials) {
     if (credentials === null || typeof credentials !== 'object' || Array.isArray(credentials)) {
       throw argumentError(`WebSocketConnectionManager takes a credentials object, got ${describe(credentials)}`);
     }
-    this.#client = new Client({ protocol: 'json', ...credentials });
+    // Setting protocol 'json' up front would count as the application's own choice and override
+    // the preset's, so it is added only when neither the application nor a preset chose one
+    // (stats() has no protocol for 'raw'). Nothing connects before connect().
+    let client = new Client(credentials);
+    if (credentials.protocol === undefined && client.stats().protocol === undefined) {
+      client.destroy();
+      client = new Client({ ...credentials, protocol: 'json' });
+    }
+    this.#client = client;
     this.#client.on('channelMessage', (payload, info) => {
       const handler = this.#handlers.get(info.subscription);
       if (handler) handler(payload, info);
@@ -807,7 +825,11 @@ class WebSocketConnectionManager {
     return this.#client.connect();
   }
 
-  /** Subscribes; returns the subscription id at once. handler(payload, { subscription, channel }). */
+  /**
+   * Subscribes; returns the subscription id at once. handler(payload, { subscription, channel,
+   * event }): event is the protocol's event name ('' where it has none). A refusal or an end
+   * by the server removes the subscription and emits 'subscribeFailed' on `client`.
+   */
   subscribe(channel, handler, params) {
     if (typeof handler !== 'function') throw argumentError(`subscribe(): handler must be a function, got ${describe(handler)}`);
     const id = this.#client.subscribe(channel, params);

@@ -294,7 +294,9 @@ static napi_value event_to_js(napi_env env, const tether_event *ev) {
         set(env, o, "id", make_int(env, (int64_t)tether_event_id(ev)));
         set(env, o, "channel", make_cstr(env, tether_event_channel(ev)));
         set(env, o, "status", make_int(env, tether_event_status(ev)));
-        set(env, o, "message", make_cstr(env, tether_event_text(ev)));
+        /* The text is the protocol's event name on a CHANNEL_MESSAGE, else a message. */
+        set(env, o, type == TETHER_EVENT_CHANNEL_MESSAGE ? "event" : "message",
+            make_cstr(env, tether_event_text(ev)));
         set(env, o, "data", make_str(env, (const char *)data, data ? n : 0));
         break;
     }

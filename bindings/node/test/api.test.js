@@ -141,6 +141,11 @@ test('bad options throw at once, naming the field', () => {
   throwsTether(() => new Client({ url: 'ws://h/', messageFormat: 'xml' }), 'TETHER_E_BAD_OPTION_VALUE', /messageFormat/);
   throwsTether(() => new Client({ url: 'ws://h/', headers: { 'X-N': 1 } }), 'TETHER_E_BAD_OPTION_VALUE', /"X-N"/);
   throwsTether(() => new Client({ url: 'ws://h/', subprotocols: 5 }), 'TETHER_E_BAD_OPTION_VALUE', /subprotocols/);
+  throwsTether(() => new Client({ url: 'ws://h/', queryParams: { n: 1 } }), 'TETHER_E_BAD_OPTION_VALUE', /"queryParams".*"n"/);
+  throwsTether(() => new Client({ url: 'ws://h/', queryParams: ['a'] }), 'TETHER_E_BAD_OPTION_VALUE', /queryParams/);
+  throwsTether(() => new Client({ url: 'ws://h/', provider: 'firebase' }), 'TETHER_E_BAD_OPTION_VALUE', /provider/);
+  throwsTether(() => new Client({ url: 'ws://h/', protocol: 'stomp' }), 'TETHER_E_BAD_OPTION_VALUE', /protocol/);
+  throwsTether(() => new Client({ url: 'ws://h/', namespace: 7 }), 'TETHER_E_BAD_OPTION_VALUE', /"namespace" must be a string/);
   // The token never appears in error text.
   assert.throws(() => new Client({ url: 'ws://h/', authToken: 'hunter2', bogus: 1 }), (err) => !err.message.includes('hunter2'));
   // Every field of the spec's configuration reference is accepted, with its documented default.

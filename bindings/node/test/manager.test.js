@@ -4,7 +4,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Client, WebSocketConnectionManager, TetherError, Status } = require('..');
-const { startServer, next, freshKey } = require('./helpers');
+const { startServer, next, freshKey, collector } = require('./helpers');
 
 let server;
 before(async () => {
@@ -18,29 +18,6 @@ function manager(t, credentials) {
   const m = new WebSocketConnectionManager(credentials);
   t.after(() => m.client.destroy());
   return m;
-}
-
-/** Resolves with the first `n` values pushed by `fn(push)`, or rejects after ms. */
-function collector(n, ms = 5000) {
-  const got = [];
-  let resolve;
-  let reject;
-  const done = new Promise((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  const timer = setTimeout(() => reject(new Error(`got ${got.length} of ${n}: ${JSON.stringify(got)}`)), ms);
-  return {
-    push(v) {
-      got.push(v);
-      if (got.length === n) {
-        clearTimeout(timer);
-        resolve(got);
-      }
-    },
-    done,
-    got,
-  };
 }
 
 test("the specification's Connection Manager example, pointed at /json", async (t) => {
@@ -207,4 +184,49 @@ test("a raw-protocol Client refuses the manager's methods", async (t) => {
   assert.throws(() => c.subscribe('x'), { code: 'TETHER_E_NOT_SUPPORTED' });
   assert.throws(() => c.request('echo'), { code: 'TETHER_E_NOT_SUPPORTED' });
   assert.throws(() => c.publish('x', 1), { code: 'TETHER_E_NOT_SUPPORTED' });
+});
+
+test("the manager's protocol: 'json' unless protocol or the provider preset chooses one", (t) => {
+  const protocolOf = (credentials) => manager(t, { url: server.url('/json'), ...credentials }).getStats().protocol;
+  assert.equal(protocolOf({}), 'json');
+  assert.equal(protocolOf({ provider: undefined, protocol: undefined }), 'json'); // undefined = unset
+  assert.equal(protocolOf({ provider: 'socketio' }), 'socketio');
+  assert.equal(protocolOf({ provider: 'graphql' }), 'graphql-transport-ws');
+  assert.equal(protocolOf({ provider: 'apollo' }), 'graphql-ws');
+  assert.equal(protocolOf({ provider: 'phoenix' }), 'phoenix');
+  assert.equal(protocolOf({ protocol: 'pusher' }), 'pusher');
+  assert.equal(protocolOf({ provider: 'echo' }), 'json'); // presets that set no protocol
+  assert.equal(protocolOf({ provider: 'ably' }), 'json');
+  // A key the application sets itself wins over the preset's.
+  assert.equal(protocolOf({ provider: 'socketio', protocol: 'json' }), 'json');
+  // raw has no manager: every manager call is refused at once.
+  const raw = manager(t, { url: server.url('/json'), protocol: 'raw' });
+  assert.equal(raw.getStats().protocol, undefined);
+  assert.throws(() => raw.subscribe('x', () => {}), { code: 'TETHER_E_NOT_SUPPORTED' });
+  assert.throws(() => raw.request('echo'), { code: 'TETHER_E_NOT_SUPPORTED' });
+  // Every protocol and provider value is accepted.
+  for (const protocol of ['raw', 'json', 'socketio', 'graphql-transport-ws', 'graphql-ws', 'signalr', 'phoenix',
+    'pusher', 'actioncable', 'binance', 'aws-apigateway']) {
+    new Client({ url: 'ws://h/', protocol }).destroy();
+  }
+  for (const provider of ['none', 'socketio', 'pusher', 'ably', 'phoenix', 'actioncable', 'signalr', 'graphql',
+    'apollo', 'aws-apigateway', 'binance', 'echo']) {
+    new Client({ url: 'ws://h/', provider }).destroy();
+  }
+});
+
+test('queryParams are added to the URL; the URL\'s own parameters win', async (t) => {
+  const c = new Client({
+    url: server.url('/headers?keep=url'),
+    queryParams: { a: '1', keep: 'params', space: 'two words' },
+    messageFormat: 'json',
+  });
+  t.after(() => c.destroy());
+  const greeting = next(c, 'message');
+  await c.connect();
+  const [{ target }] = await greeting;
+  const query = new URLSearchParams(target.slice(target.indexOf('?') + 1));
+  assert.equal(query.get('a'), '1');
+  assert.equal(query.get('space'), 'two words');
+  assert.deepEqual(query.getAll('keep'), ['url']);
 });
