@@ -18,7 +18,6 @@
 // itself, so that one channel class can be subscribed with different params at once.
 #include <map>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -29,11 +28,6 @@ namespace tether::protocol {
 namespace json = boost::json;
 
 namespace {
-
-std::string string_field(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 class ActionCableDialect final : public Dialect {
 public:
@@ -76,9 +70,8 @@ public:
                                   "' needs a subscription to it first (Action Cable routes a message by the "
                                   "subscription's identifier)");
         }
-        boost::system::error_code ec;
-        const json::value payload = json::parse(payload_json, ec);
-        if (ec || !payload.is_object()) {
+        const json::value payload = parse_or_null(payload_json);
+        if (!payload.is_object()) {
             return make_error(TETHER_E_INVALID_ARGUMENT,
                               "actioncable: the payload must be a JSON object (Rails calls the channel method "
                               "named by its \"action\" member)");
@@ -93,9 +86,7 @@ public:
     }
 
     Incoming decode(std::string_view data, bool binary) override {
-        Incoming in;
-        in.messages.push_back(decode_one(data, binary));
-        return in;
+        return decode_json_object(data, binary, [this](const json::object &o) { return decode_one(o); });
     }
 
 private:
@@ -103,10 +94,9 @@ private:
     // with params added when the channel is a JSON object.
     static Error identifier_of(std::string &out, const std::string &channel, const std::string &params_json) {
         json::object identifier;
-        boost::system::error_code ec;
         if (!channel.empty() && channel.front() == '{') {
-            json::value given = json::parse(channel, ec);
-            const json::value *klass = !ec && given.is_object() ? given.as_object().if_contains("channel") : nullptr;
+            json::value given = parse_or_null(channel);
+            const json::value *klass = given.is_object() ? given.as_object().if_contains("channel") : nullptr;
             if (klass == nullptr || !klass->is_string() || klass->as_string().empty()) {
                 return make_error(TETHER_E_INVALID_ARGUMENT,
                                   "actioncable: a channel given as JSON must be an object with a non-empty "
@@ -118,35 +108,26 @@ private:
         } else {
             identifier["channel"] = channel;
         }
-        if (!params_json.empty()) {
-            const json::value params = json::parse(params_json, ec);
-            if (ec || !(params.is_object() || params.is_null())) {
+        json::object params;
+        if (Error e = object_params(params, params_json,
+                                    "actioncable: params must be a JSON object (they join \"channel\" in the "
+                                    "subscription's identifier)")) {
+            return e;
+        }
+        for (const auto &member : params) {
+            if (member.key() == "channel") {
                 return make_error(TETHER_E_INVALID_ARGUMENT,
-                                  "actioncable: params must be a JSON object (they join \"channel\" in the "
-                                  "subscription's identifier)");
+                                  "actioncable: params must not carry \"channel\": the channel argument names "
+                                  "the channel class");
             }
-            if (params.is_object()) {
-                for (const auto &member : params.as_object()) {
-                    if (member.key() == "channel") {
-                        return make_error(TETHER_E_INVALID_ARGUMENT,
-                                          "actioncable: params must not carry \"channel\": the channel argument names "
-                                          "the channel class");
-                    }
-                    identifier[member.key()] = member.value();
-                }
-            }
+            identifier[member.key()] = member.value();
         }
         out = json::serialize(identifier);
         return ok();
     }
 
-    Decoded decode_one(std::string_view data, bool binary) {
+    Decoded decode_one(const json::object &o) {
         Decoded d;
-        if (binary) return d;
-        boost::system::error_code ec;
-        const json::value v = json::parse(data, ec);
-        if (ec || !v.is_object()) return d;
-        const json::object &o = v.as_object();
         const std::string type = string_field(o, "type");
         if (type == "welcome") {
             d.kind = Decoded::Kind::ready;

@@ -54,11 +54,8 @@ bool is_decimal(std::string_view s) {
 // The requestId of a reply as the manager's decimal wire id; "" when it is not one of ours.
 std::string reply_id(const json::object &o) {
     const json::value *id = o.if_contains("requestId");
-    if (id == nullptr) return {};
-    if (id->is_int64()) return std::to_string(id->get_int64());
-    if (id->is_uint64()) return std::to_string(id->get_uint64());
-    if (id->is_string() && is_decimal(id->get_string())) return std::string(id->get_string());
-    return {};
+    if (id && id->is_string() && !is_decimal(id->get_string())) return {};
+    return id_text(id);
 }
 
 std::string error_text(const json::value &error) {
@@ -116,17 +113,13 @@ public:
     Error subscribe(std::string &out, const std::string &wire_id, const std::string &channel,
                     const std::string &params_json) override {
         if (channel.empty()) return make_error(TETHER_E_INVALID_ARGUMENT, "aws-apigateway: the channel must not be empty");
-        std::string members;  // params_json when it is an object (null and "" add nothing)
-        if (!params_json.empty()) {
-            boost::system::error_code ec;
-            const json::value params = json::parse(params_json, ec);
-            if (ec || !(params.is_object() || params.is_null())) {
-                return make_error(TETHER_E_INVALID_ARGUMENT,
-                                  "aws-apigateway: subscription params must be a JSON object (its members join the "
-                                  "subscribe message)");
-            }
-            if (params.is_object()) members = params_json;
+        json::object params;
+        if (Error e = object_params(params, params_json,
+                                    "aws-apigateway: subscription params must be a JSON object (its members join the "
+                                    "subscribe message)")) {
+            return e;
         }
+        const std::string members = params.empty() ? std::string() : params_json;  // null and "" add nothing
         json::object body;
         if (Error e = body_of(body, "subscribe", members, {"channel", "requestId"}, "action")) return e;
         body["channel"] = channel;
@@ -159,22 +152,15 @@ public:
     }
 
     Incoming decode(std::string_view data, bool binary) override {
-        Incoming in;
-        in.messages.push_back(decode_one(data, binary));
-        return in;
+        return decode_json_object(data, binary, [this](const json::object &o) { return decode_one(o); });
     }
 
     int64_t heartbeat_interval_ms() const noexcept override { return heartbeat_ms_; }
     std::string heartbeat(const std::string &) override { return R"({"action":"ping"})"; }
 
 private:
-    Decoded decode_one(std::string_view data, bool binary) {
+    Decoded decode_one(const json::object &o) {
         Decoded d;
-        if (binary) return d;
-        boost::system::error_code ec;
-        const json::value v = json::parse(data, ec);
-        if (ec || !v.is_object()) return d;
-        const json::object &o = v.as_object();
         if (const std::string id = reply_id(o); !id.empty()) {
             const json::value *error = o.if_contains("error");
             const bool failed = error && !error->is_null();
@@ -188,7 +174,7 @@ private:
             } else if (const json::value *payload = o.if_contains("data")) {
                 d.payload = json::serialize(*payload);
             } else {
-                d.payload = json::serialize(v);
+                d.payload = json::serialize(o);
             }
             return d;
         }
@@ -197,9 +183,7 @@ private:
         if (channel && channel->is_string() && payload) {
             d.kind = Decoded::Kind::channel_message;
             d.channel = channel->get_string();
-            if (const json::value *event = o.if_contains("event"); event && event->is_string()) {
-                d.event = event->get_string();
-            }
+            d.event = string_field(o, "event");
             d.payload = json::serialize(*payload);
         }
         return d;

@@ -17,7 +17,6 @@
 // Subscription params are ignored: a stream name says everything.
 #include <set>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -29,23 +28,11 @@ namespace json = boost::json;
 
 namespace {
 
-// The id of an answer as the manager's decimal string; "" when it has none we could have sent.
-std::string answer_id(const json::object &o) {
-    const json::value *id = o.if_contains("id");
-    if (id == nullptr) return {};
-    if (id->is_int64()) return std::to_string(id->get_int64());
-    if (id->is_uint64()) return std::to_string(id->get_uint64());
-    if (id->is_string()) return std::string(id->get_string());
-    return {};
-}
-
 // Binance's params are always an array: a single value becomes its only element, none (or
 // null) an empty one.
 std::string params_array(const std::string &params_json) {
-    if (params_json.empty()) return "[]";
-    boost::system::error_code ec;
-    const json::value v = json::parse(params_json, ec);
-    if (ec || v.is_null()) return "[]";  // the C ABI has checked the JSON already
+    const json::value v = parse_or_null(params_json);
+    if (v.is_null()) return "[]";  // "" and null; the C ABI has checked the JSON already
     return v.is_array() ? json::serialize(v) : "[" + json::serialize(v) + "]";
 }
 
@@ -63,10 +50,8 @@ std::string error_text(const json::value &error) {
     return json::serialize(error);
 }
 
-bool is_server_shutdown(const json::value *event) {
-    const json::object *o = event ? event->if_object() : nullptr;
-    const json::value *e = o ? o->if_contains("e") : nullptr;
-    return e && e->is_string() && e->get_string() == "serverShutdown";
+bool is_server_shutdown(const json::object *event) {
+    return event && string_field(*event, "e") == "serverShutdown";
 }
 
 class BinanceDialect final : public Dialect {
@@ -109,39 +94,30 @@ public:
     }
 
     Incoming decode(std::string_view data, bool binary) override {
-        Incoming in;
-        in.messages.push_back(decode_one(data, binary));
-        return in;
+        return decode_json_object(data, binary, [this](const json::object &o) { return decode_one(o); });
     }
 
 private:
-    Decoded decode_one(std::string_view data, bool binary) {
+    Decoded decode_one(const json::object &o) {
         Decoded d;
-        if (binary) return d;
-        boost::system::error_code ec;
-        const json::value v = json::parse(data, ec);
-        if (ec || !v.is_object()) return d;
-        const json::object &o = v.as_object();
-        if (is_server_shutdown(&v) || is_server_shutdown(o.if_contains("data"))) {
+        const json::value *payload = o.if_contains("data");
+        if (is_server_shutdown(&o) || is_server_shutdown(payload ? payload->if_object() : nullptr)) {
             d.kind = Decoded::Kind::server_close;
             d.reconnect = true;
             d.error_message = "serverShutdown: the server is about to shut down";
             return d;
         }
         const json::value *stream = o.if_contains("stream");
-        const json::value *payload = o.if_contains("data");
         if (stream && stream->is_string() && payload) {
             d.kind = Decoded::Kind::channel_message;
             d.channel = stream->get_string();
-            if (const json::object *event = payload->if_object()) {
-                if (const json::value *e = event->if_contains("e"); e && e->is_string()) d.event = e->get_string();
-            }
+            if (const json::object *event = payload->if_object()) d.event = string_field(*event, "e");
             d.payload = json::serialize(*payload);
             return d;
         }
         const json::value *result = o.if_contains("result");
         const json::value *error = o.if_contains("error");
-        const std::string id = answer_id(o);
+        const std::string id = id_text(o.if_contains("id"));  // "" when none we could have sent
         if (id.empty() || (result == nullptr && error == nullptr)) return d;
         const bool failed = error && !error->is_null();
         if (subscribing_.erase(id)) {

@@ -11,10 +11,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/fwd.hpp>
 
 #include "impl/common/error.hpp"
 #include "impl/config/options.hpp"
@@ -141,5 +144,20 @@ Error unsupported(const char *protocol, const char *operation);  // TETHER_E_NOT
 // Spreads a JSON value into an argument list: an array gives its elements, anything else is
 // the single argument; "" gives none. Returns the elements' JSON texts joined with commas.
 std::string argument_list(const std::string &json_value);
+// params_json as an object ("" and null: empty); anything else fails INVALID_ARGUMENT with `refusal`.
+Error object_params(boost::json::object &params, const std::string &params_json, const std::string &refusal);
+// The JSON value in `text`; null when it holds none (not JSON, or empty).
+boost::json::value parse_or_null(std::string_view text);
+// decode() of a protocol of one JSON object a frame; a binary or non-object frame is a plain message.
+Incoming decode_json_object(std::string_view data, bool binary,
+                            const std::function<Decoded(const boost::json::object &)> &decode_object);
+// o[key] when it is a string, else "".
+std::string string_field(const boost::json::object &o, std::string_view key);
+// The JSON text of *v; "null" when v is null (a missing member).
+std::string value_text(const boost::json::value *v);
+// An id as the manager's decimal string: a string as it is, an integer in decimal; "" otherwise.
+std::string id_text(const boost::json::value *v);
+// An error's text: a string itself or an object's non-empty "message", else its JSON ("error" for none).
+std::string error_message_of(const boost::json::value *error);
 
 }  // namespace tether::protocol

@@ -1,4 +1,5 @@
-// What every dialect shares: the factory by protocol, and small helpers for building frames.
+// What every dialect shares: the factory by protocol, and small helpers for building frames and
+// reading what a server sent.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -44,6 +45,56 @@ std::string argument_list(const std::string &json_value) {
         out += boost::json::serialize(item);
     }
     return out;
+}
+
+Error object_params(boost::json::object &params, const std::string &params_json, const std::string &refusal) {
+    params.clear();
+    if (params_json.empty()) return ok();
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(params_json, ec);
+    if (ec || !(v.is_object() || v.is_null())) return make_error(TETHER_E_INVALID_ARGUMENT, refusal);
+    if (v.is_object()) params = std::move(v.get_object());
+    return ok();
+}
+
+boost::json::value parse_or_null(std::string_view text) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(text, ec);
+    if (ec) return nullptr;
+    return v;
+}
+
+Incoming decode_json_object(std::string_view data, bool binary,
+                            const std::function<Decoded(const boost::json::object &)> &decode_object) {
+    Incoming in;
+    const boost::json::value v = binary ? boost::json::value() : parse_or_null(data);
+    in.messages.push_back(v.is_object() ? decode_object(v.get_object()) : Decoded());
+    return in;
+}
+
+std::string string_field(const boost::json::object &o, std::string_view key) {
+    const boost::json::value *v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+std::string value_text(const boost::json::value *v) { return v ? boost::json::serialize(*v) : std::string("null"); }
+
+std::string id_text(const boost::json::value *v) {
+    if (v == nullptr) return {};
+    if (v->is_string()) return std::string(v->get_string());
+    if (v->is_int64()) return std::to_string(v->get_int64());
+    if (v->is_uint64()) return std::to_string(v->get_uint64());
+    return {};
+}
+
+std::string error_message_of(const boost::json::value *error) {
+    if (error == nullptr) return "error";
+    if (error->is_string()) return std::string(error->get_string());
+    if (error->is_object()) {
+        const std::string message = string_field(error->get_object(), "message");
+        if (!message.empty()) return message;
+    }
+    return boost::json::serialize(*error);
 }
 
 }  // namespace tether::protocol

@@ -11,23 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string string_field(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-// Operation ids are the strings tether sent; a number is taken too, as its decimal text.
-std::string id_field(const json::object &o) {
-    const json::value *v = o.if_contains("id");
-    if (v == nullptr) return {};
-    if (v->is_string()) return std::string(v->get_string());
-    if (v->is_int64()) return std::to_string(v->get_int64());
-    if (v->is_uint64()) return std::to_string(v->get_uint64());
-    return {};
-}
-
-std::string value_text(const json::value *v) { return v ? json::serialize(*v) : std::string("null"); }
-
 // The payload of an operation: params as given when it holds its own "query" (so operationName
 // and extensions can be sent), else {query: document, variables: params}.
 Error operation_payload(std::string &out, const std::string &document, const std::string &params_json,
@@ -105,13 +88,7 @@ void operation_result(Incoming &in, const std::string &id, const json::value *pa
 }  // namespace
 
 std::string graphql_error_text(const json::value *errors) {
-    if (errors == nullptr) return "error";
-    if (const json::string *s = errors->if_string()) return std::string(*s);
-    if (const json::object *o = errors->if_object()) {
-        const std::string message = string_field(*o, "message");
-        return message.empty() ? json::serialize(*errors) : message;
-    }
-    if (const json::array *list = errors->if_array()) {
+    if (const json::array *list = errors ? errors->if_array() : nullptr) {
         std::string text;
         for (const json::value &e : *list) {
             const json::object *o = e.if_object();
@@ -122,7 +99,7 @@ std::string graphql_error_text(const json::value *errors) {
         }
         if (!text.empty()) return text;
     }
-    return json::serialize(*errors);
+    return error_message_of(errors);
 }
 
 Opening GraphqlDialect::open(const std::string &token, const std::string &auth_message) {
@@ -174,15 +151,15 @@ Error GraphqlDialect::publish(std::string &, const std::string &, const std::str
 
 Incoming GraphqlDialect::decode(std::string_view data, bool binary) {
     Incoming in;
-    boost::system::error_code ec;
-    const json::value v = binary ? json::value() : json::parse(data, ec);
-    const json::object *message = ec ? nullptr : v.if_object();
+    const json::value v = binary ? json::value() : parse_or_null(data);
+    const json::object *message = v.if_object();
     if (message == nullptr) {
         in.messages.emplace_back();  // not the protocol's: a plain MESSAGE
         return in;
     }
     const std::string type = string_field(*message, "type");
-    const std::string id = id_field(*message);
+    // Operation ids are the strings tether sent; a number is taken too, as its decimal text.
+    const std::string id = id_text(message->if_contains("id"));
     const json::value *payload = message->if_contains("payload");
     if (type == "connection_ack") {
         acknowledged_ = true;

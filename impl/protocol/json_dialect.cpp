@@ -4,8 +4,6 @@
 //        request {method, payload, id}
 //   in:  message {channel, payload}, response {id, payload | error}, subscribed {id},
 //        error {id, payload.message} (a refused subscription when the id is one of ours)
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "impl/common/message.hpp"
@@ -18,35 +16,13 @@ namespace json = boost::json;
 
 namespace {
 
-std::string quoted(std::string_view s) { return json_quote(s); }
-
-std::string string_field(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::string value_text(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    return v ? json::serialize(*v) : std::string("null");
-}
-
-std::string error_message_of(const json::value *error) {
-    if (error == nullptr) return "error";
-    if (error->is_string()) return std::string(error->as_string());
-    if (error->is_object()) {
-        const std::string m = string_field(error->as_object(), "message");
-        if (!m.empty()) return m;
-    }
-    return json::serialize(*error);
-}
-
 class JsonDialect final : public Dialect {
 public:
     const char *name() const noexcept override { return "json"; }
 
     Error subscribe(std::string &out, const std::string &wire_id, const std::string &channel,
                     const std::string &params_json) override {
-        out = R"({"type":"subscribe","channel":)" + quoted(channel) + R"(,"id":)" + quoted(wire_id);
+        out = R"({"type":"subscribe","channel":)" + json_quote(channel) + R"(,"id":)" + json_quote(wire_id);
         if (!params_json.empty()) out += R"(,"payload":)" + params_json;
         out += R"(,"timestamp":)" + std::to_string(now_ms()) + "}";
         return ok();
@@ -54,13 +30,13 @@ public:
 
     Error unsubscribe(std::string &out, const std::string &, const std::string &wire_id,
                       const std::string &channel) override {
-        out = R"({"type":"unsubscribe","channel":)" + quoted(channel) + R"(,"id":)" + quoted(wire_id) +
+        out = R"({"type":"unsubscribe","channel":)" + json_quote(channel) + R"(,"id":)" + json_quote(wire_id) +
               R"(,"timestamp":)" + std::to_string(now_ms()) + "}";
         return ok();
     }
 
     Error publish(std::string &out, const std::string &channel, const std::string &payload_json) override {
-        out = R"({"type":"publish","channel":)" + quoted(channel) + R"(,"payload":)" +
+        out = R"({"type":"publish","channel":)" + json_quote(channel) + R"(,"payload":)" +
               (payload_json.empty() ? std::string("null") : payload_json) + R"(,"timestamp":)" +
               std::to_string(now_ms()) + "}";
         return ok();
@@ -68,33 +44,26 @@ public:
 
     Error request(std::string &out, const std::string &wire_id, const std::string &method,
                   const std::string &params_json) override {
-        out = R"({"type":"request","method":)" + quoted(method) + R"(,"payload":)" +
-              (params_json.empty() ? std::string("null") : params_json) + R"(,"id":)" + quoted(wire_id) +
+        out = R"({"type":"request","method":)" + json_quote(method) + R"(,"payload":)" +
+              (params_json.empty() ? std::string("null") : params_json) + R"(,"id":)" + json_quote(wire_id) +
               R"(,"timestamp":)" + std::to_string(now_ms()) + "}";
         return ok();
     }
 
     Incoming decode(std::string_view data, bool binary) override {
-        Incoming in;
-        in.messages.push_back(decode_one(data, binary));
-        return in;
+        return decode_json_object(data, binary, decode_one);
     }
 
 private:
-    static Decoded decode_one(std::string_view data, bool binary) {
+    static Decoded decode_one(const json::object &o) {
         Decoded d;
-        if (binary) return d;
-        boost::system::error_code ec;
-        const json::value v = json::parse(data, ec);
-        if (ec || !v.is_object()) return d;
-        const json::object &o = v.as_object();
         const std::string type = string_field(o, "type");
         const std::string id = string_field(o, "id");
         const std::string channel = string_field(o, "channel");
         if (type == "message" && !channel.empty()) {
             d.kind = Decoded::Kind::channel_message;
             d.channel = channel;
-            d.payload = value_text(o, "payload");
+            d.payload = value_text(o.if_contains("payload"));
         } else if (type == "response" && !id.empty()) {
             d.kind = Decoded::Kind::response;
             d.wire_id = id;
@@ -102,7 +71,7 @@ private:
                 d.is_error = true;
                 d.error_message = error_message_of(error);
             }
-            d.payload = value_text(o, d.is_error ? "error" : "payload");
+            d.payload = value_text(o.if_contains(d.is_error ? "error" : "payload"));
         } else if (type == "subscribed" && !id.empty()) {
             d.kind = Decoded::Kind::subscribed;
             d.wire_id = id;
@@ -110,6 +79,7 @@ private:
             d.kind = Decoded::Kind::subscribe_error;
             d.wire_id = id;
             d.error_message = error_message_of(o.if_contains("payload"));
+            d.payload = value_text(o.if_contains("payload"));
         } else if ((type == "unsubscribed" || type == "published" || type == "pong") && !id.empty()) {
             d.kind = Decoded::Kind::ignore;
         }

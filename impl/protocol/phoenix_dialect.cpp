@@ -30,7 +30,6 @@
 #include <map>
 #include <set>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -44,14 +43,6 @@ namespace {
 
 constexpr int64_t kHeartbeatIntervalMs = 30000;
 constexpr const char *kEventShape = R"({"event": "<name>", "payload": <any>})";
-
-// A join_ref or ref: a string, or a number some servers echo back; "" for null and the rest.
-std::string ref_text(const json::value &v) {
-    if (const json::string *s = v.if_string()) return std::string(*s);
-    if (const int64_t *i = v.if_int64()) return std::to_string(*i);
-    if (const uint64_t *u = v.if_uint64()) return std::to_string(*u);
-    return {};
-}
 
 std::string ref_json(const std::string &ref) { return ref.empty() ? std::string("null") : json_quote(ref); }
 
@@ -84,22 +75,17 @@ public:
 
     Error subscribe(std::string &out, const std::string &wire_id, const std::string &channel,
                     const std::string &params_json) override {
-        std::string params = "{}";
-        if (!params_json.empty()) {
-            boost::system::error_code ec;
-            const json::value v = json::parse(params_json, ec);
-            if (ec || !(v.is_object() || v.is_null())) {
-                return make_error(TETHER_E_INVALID_ARGUMENT,
-                                  "params: a Phoenix join takes a JSON object (or none), not " + params_json);
-            }
-            if (v.is_object()) params = json::serialize(v);
+        json::object params;
+        if (Error e = object_params(params, params_json,
+                                    "params: a Phoenix join takes a JSON object (or none), not " + params_json)) {
+            return e;
         }
         Join &join = joins_[channel];
         if (join.join_ref.empty()) join.join_ref = wire_id;
         join.wire_id = wire_id;
         pending_joins_[wire_id] = channel;
         out = "[" + json_quote(join.join_ref) + "," + json_quote(wire_id) + "," + json_quote(channel) +
-              ",\"phx_join\"," + params + "]";
+              ",\"phx_join\"," + json::serialize(params) + "]";
         return ok();
     }
 
@@ -153,9 +139,8 @@ private:
     // on a topic, and the phx_ names are the protocol's own.
     static Error event_and_payload(const char *argument, const std::string &text, std::string &event,
                                    std::string &payload) {
-        boost::system::error_code ec;
-        const json::value v = text.empty() ? json::value() : json::parse(text, ec);
-        const json::object *o = ec ? nullptr : v.if_object();
+        const json::value v = parse_or_null(text);
+        const json::object *o = v.if_object();
         const json::value *name = o ? o->if_contains("event") : nullptr;
         if (!name || !name->is_string() || name->get_string().empty()) {
             return make_error(TETHER_E_INVALID_ARGUMENT, std::string(argument) + ": Phoenix pushes take " +
@@ -183,12 +168,12 @@ private:
     Decoded decode_one(std::string_view data, bool binary) {
         Decoded d;
         if (binary) return d;
-        boost::system::error_code ec;
-        const json::value v = json::parse(data, ec);
-        const json::array *a = ec ? nullptr : v.if_array();
+        const json::value v = parse_or_null(data);
+        const json::array *a = v.if_array();
         if (!a || a->size() != 5 || !(*a)[2].is_string() || !(*a)[3].is_string()) return d;
-        const std::string join_ref = ref_text((*a)[0]);
-        const std::string ref = ref_text((*a)[1]);
+        // join_ref and ref: strings, or numbers some servers echo back; "" for null and the rest.
+        const std::string join_ref = id_text(&(*a)[0]);
+        const std::string ref = id_text(&(*a)[1]);
         const std::string topic((*a)[2].get_string());
         const std::string event((*a)[3].get_string());
         const json::value &payload = (*a)[4];
@@ -230,11 +215,11 @@ private:
         std::string status;
         const json::value *response = nullptr;
         if (const json::object *o = payload.if_object()) {
-            if (const json::value *s = o->if_contains("status"); s && s->is_string()) status = std::string(s->get_string());
+            status = string_field(*o, "status");
             response = o->if_contains("response");
         }
         const bool good = status == "ok";
-        d.payload = response ? json::serialize(*response) : std::string("null");
+        d.payload = value_text(response);
         if (pending_leaves_.erase(ref) != 0) return d;
         if (const auto pending = pending_joins_.find(ref); pending != pending_joins_.end()) {
             const auto join = joins_.find(pending->second);

@@ -39,11 +39,6 @@ constexpr int64_t kDefaultActivityTimeoutS = 120;  // pusher-js's, when the serv
 constexpr double kMaxActivityTimeoutS = 86400;
 constexpr const char *kEventShape = R"({"event": "client-<name>", "data": <any>})";
 
-std::string string_field(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 // The data of a server event: a JSON-encoded string (parsed), or a value sent as it is. A
 // string that holds no JSON stays the string.
 json::value data_of(const json::object &o) {
@@ -72,21 +67,16 @@ public:
 
     Error subscribe(std::string &out, const std::string &, const std::string &channel,
                     const std::string &params_json) override {
+        json::object params;
+        if (Error e = object_params(params, params_json,
+                                    "params: a Pusher subscribe takes a JSON object such as {\"auth\": "
+                                    "\"<key>:<signature>\"} (or none), not " + params_json)) {
+            return e;
+        }
         std::string data = "{\"channel\":" + json_quote(channel);
-        if (!params_json.empty()) {
-            boost::system::error_code ec;
-            const json::value v = json::parse(params_json, ec);
-            if (ec || !(v.is_object() || v.is_null())) {
-                return make_error(TETHER_E_INVALID_ARGUMENT,
-                                  "params: a Pusher subscribe takes a JSON object such as {\"auth\": \"<key>:<signature>\"} "
-                                  "(or none), not " + params_json);
-            }
-            if (const json::object *o = v.if_object()) {
-                for (const auto &member : *o) {
-                    if (member.key() == "channel") continue;  // the channel is the argument's
-                    data += "," + json_quote(member.key()) + ":" + json::serialize(member.value());
-                }
-            }
+        for (const auto &member : params) {
+            if (member.key() == "channel") continue;  // the channel is the argument's
+            data += "," + json_quote(member.key()) + ":" + json::serialize(member.value());
         }
         out = R"({"event":"pusher:subscribe","data":)" + data + "}}";
         return ok();
@@ -98,9 +88,8 @@ public:
     }
 
     Error publish(std::string &out, const std::string &channel, const std::string &payload_json) override {
-        boost::system::error_code ec;
-        const json::value v = payload_json.empty() ? json::value() : json::parse(payload_json, ec);
-        const json::object *o = ec ? nullptr : v.if_object();
+        const json::value v = parse_or_null(payload_json);
+        const json::object *o = v.if_object();
         const json::value *event = o ? o->if_contains("event") : nullptr;
         if (!event || !event->is_string()) {
             return make_error(TETHER_E_INVALID_ARGUMENT, std::string("payload: Pusher publishes client events: ") +
@@ -130,9 +119,8 @@ public:
             in.messages.push_back(d);
             return in;
         }
-        boost::system::error_code ec;
-        const json::value v = json::parse(data, ec);
-        const json::object *o = ec ? nullptr : v.if_object();
+        const json::value v = parse_or_null(data);
+        const json::object *o = v.if_object();
         const std::string event = o ? string_field(*o, "event") : std::string();
         if (event.empty()) {
             in.messages.push_back(d);

@@ -25,7 +25,6 @@
 //                tether reconnects only when allowReconnect is true
 //   keep-alive:  Ping {"type":6}RS every 15 s: half the server's default ClientTimeoutInterval
 //                (30 s), the interval SignalR's own clients use
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -52,11 +51,6 @@ enum MessageType : int64_t {
 std::string record(std::string text) {
     text += kRecordSeparator;
     return text;
-}
-
-std::string string_field(const json::object &o, std::string_view key) {
-    const json::value *v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 // The record's "type", or -1 when it has none that is an integer.
@@ -145,9 +139,8 @@ public:
 private:
     void decode_record(std::string_view text, Incoming &in) {
         Decoded &d = in.messages.emplace_back();
-        boost::system::error_code ec;
-        const json::value v = json::parse(text, ec);
-        if (ec || !v.is_object()) return;
+        const json::value v = parse_or_null(text);
+        if (!v.is_object()) return;
         const json::object &o = v.as_object();
         const int64_t type = type_of(o);
         if (!handshake_done_ && type < 0) {
@@ -207,8 +200,6 @@ private:
         default: return;  // not one the client expects: left to the application
         }
     }
-
-    static std::string value_text(const json::value *v) { return v ? json::serialize(*v) : std::string("null"); }
 
     // The only argument itself; none or several as their array.
     static std::string payload_of(const json::value *arguments) {

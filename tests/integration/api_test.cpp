@@ -4,9 +4,9 @@
 
 #include "harness.hpp"
 
-namespace {
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
+using harness::contains;
 
+namespace {
 std::string take(char *s) {
     std::string out = s ? s : "";
     tether_free(s);

@@ -7,12 +7,11 @@
 #include "test_server.hpp"
 
 using harness::Client;
+using harness::contains;
 using harness::Recorded;
 using tether_test::TestServer;
 
 namespace {
-
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
 
 const std::vector<int32_t> kReadyStates = {TETHER_STATE_CONNECTING, TETHER_STATE_CONNECTED,
                                            TETHER_STATE_AUTHENTICATED};

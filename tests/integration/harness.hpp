@@ -1,5 +1,6 @@
 // Shared helpers for the C ABI tests: an options builder, an event recorder fed by the callback,
-// and a client wrapper that waits for release_user_data before freeing the recorder.
+// a client wrapper that waits for release_user_data before freeing the recorder, and the
+// manager's calls and waits that the tests of every protocol make.
 #pragma once
 
 #include <chrono>
@@ -221,6 +222,112 @@ inline std::string all_visible_text(Recorder &rec) {
     std::string all;
     for (auto &e : rec.snapshot()) all += e.text + "\n";
     return all;
+}
+
+inline bool contains(const std::string &hay, const std::string &needle) {
+    return hay.find(needle) != std::string::npos;
+}
+
+// The recorded events that `pred` accepts.
+template <class Pred>
+std::vector<Recorded> events_where(Client &c, Pred pred) {
+    std::vector<Recorded> out;
+    for (auto &e : c.recorder.snapshot())
+        if (pred(e)) out.push_back(e);
+    return out;
+}
+
+// Waits until `count` recorded events are ones that `pred` accepts.
+template <class Pred>
+bool wait_events_where(Client &c, Pred pred, size_t count = 1, int timeout_ms = 5000) {
+    return c.recorder.wait_until(
+        [&](const std::vector<Recorded> &evs) {
+            size_t n = 0;
+            for (auto &e : evs) n += pred(e);
+            return n >= count;
+        },
+        timeout_ms);
+}
+
+// The events of `type` for the operation `id` (a subscription, request or send).
+inline std::vector<Recorded> with_id(Client &c, int32_t type, uint64_t id) {
+    return events_where(c, [&](const Recorded &e) { return e.type == type && e.id == id; });
+}
+
+// Waits until `count` events of `type` for the operation `id` have been recorded.
+inline bool wait_event(Client &c, int32_t type, uint64_t id, size_t count = 1, int timeout_ms = 5000) {
+    return wait_events_where(c, [&](const Recorded &e) { return e.type == type && e.id == id; }, count, timeout_ms);
+}
+
+// Waits until the client has entered `state` `count` times.
+inline bool wait_state(Client &c, int32_t state, size_t count = 1, int timeout_ms = 5000) {
+    return wait_events_where(
+        c, [&](const Recorded &e) { return e.type == TETHER_EVENT_STATE && e.state == state; }, count, timeout_ms);
+}
+
+// Waits until the client has stopped in `state`: it is the last event recorded.
+inline bool wait_final_state(Client &c, int32_t state, int timeout_ms = 5000) {
+    return c.recorder.wait_until(
+        [&](const std::vector<Recorded> &evs) {
+            return !evs.empty() && evs.back().type == TETHER_EVENT_STATE && evs.back().state == state;
+        },
+        timeout_ms);
+}
+
+// The CHANNEL_MESSAGE events whose event name (their text) is `event`.
+inline std::vector<Recorded> events_named(Client &c, const std::string &event) {
+    return events_where(
+        c, [&](const Recorded &e) { return e.type == TETHER_EVENT_CHANNEL_MESSAGE && e.text == event; });
+}
+
+// Waits until `count` CHANNEL_MESSAGE events named `event` have been recorded.
+inline bool wait_events_named(Client &c, const std::string &event, size_t count, int timeout_ms = 5000) {
+    return wait_events_where(
+        c, [&](const Recorded &e) { return e.type == TETHER_EVENT_CHANNEL_MESSAGE && e.text == event; }, count,
+        timeout_ms);
+}
+
+// tether_client_subscribe, which must succeed; the subscription's id.
+inline uint64_t subscribe(Client &c, const char *channel, const char *params = nullptr) {
+    uint64_t id = 0;
+    INFO(tether_last_error_message());
+    REQUIRE(tether_client_subscribe(&id, c.get(), channel, params) == TETHER_OK);
+    CHECK(id != 0);
+    return id;
+}
+
+// tether_client_publish, which must succeed.
+inline void publish(Client &c, const char *channel, const std::string &payload) {
+    INFO(tether_last_error_message());
+    REQUIRE(tether_client_publish(c.get(), channel, payload.c_str(), 0) == TETHER_OK);
+}
+
+// tether_client_request, which must succeed.
+inline void request(Client &c, const char *method, const char *params, uint64_t id, int32_t timeout_ms = 5000) {
+    INFO(tether_last_error_message());
+    REQUIRE(tether_client_request(c.get(), method, params, timeout_ms, id) == TETHER_OK);
+}
+
+// The RESPONSE of the request `id`, once it has come; there must be only one.
+inline Recorded response(Client &c, uint64_t id, int timeout_ms = 5000) {
+    REQUIRE(wait_event(c, TETHER_EVENT_RESPONSE, id, 1, timeout_ms));
+    auto found = with_id(c, TETHER_EVENT_RESPONSE, id);
+    REQUIRE(found.size() == 1);
+    return found[0];
+}
+
+// Sends a request and waits for its RESPONSE.
+inline Recorded ask(Client &c, const char *method, const char *params, uint64_t id, int32_t timeout_ms = 5000) {
+    request(c, method, params, id, timeout_ms);
+    return response(c, id);
+}
+
+// The data of a request that must succeed.
+inline std::string result(Client &c, const char *method, const char *params, uint64_t id) {
+    const Recorded r = ask(c, method, params, id);
+    INFO(r.text);
+    REQUIRE(r.status == TETHER_OK);
+    return r.data;
 }
 
 }  // namespace harness

@@ -6,46 +6,11 @@
 #include "test_server.hpp"
 
 using harness::Client;
-using harness::Recorded;
+using harness::contains;
+using harness::response;
+using harness::subscribe;
+using harness::with_id;
 using tether_test::TestServer;
-
-namespace {
-
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
-
-std::vector<Recorded> events_with_id(harness::Recorder &rec, int32_t type, uint64_t id) {
-    std::vector<Recorded> out;
-    for (auto &e : rec.of_type(type))
-        if (e.id == id) out.push_back(e);
-    return out;
-}
-
-bool wait_response(Client &c, uint64_t id, int timeout_ms = 5000) {
-    return c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            for (auto &e : evs)
-                if (e.type == TETHER_EVENT_RESPONSE && e.id == id) return true;
-            return false;
-        },
-        timeout_ms);
-}
-
-Recorded response(Client &c, uint64_t id) {
-    REQUIRE(wait_response(c, id));
-    auto found = events_with_id(c.recorder, TETHER_EVENT_RESPONSE, id);
-    REQUIRE(found.size() == 1);
-    return found[0];
-}
-
-uint64_t subscribe(Client &c, const char *channel, const char *params = nullptr) {
-    uint64_t id = 0;
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_subscribe(&id, c.get(), channel, params) == TETHER_OK);
-    CHECK(id != 0);
-    return id;
-}
-
-}  // namespace
 
 TEST_CASE("channels: subscribe, receive what others publish, unsubscribe", "[manager][json]") {
     TestServer server;
@@ -160,7 +125,7 @@ TEST_CASE("after a reconnect: re-subscribed, lost requests failed, queued ones s
     REQUIRE(tether_client_publish(client.get(), "room", R"({"after":"reconnect"})", 77) == TETHER_OK);
     REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_CHANNEL_MESSAGE));
     CHECK(client.recorder.of_type(TETHER_EVENT_CHANNEL_MESSAGE).at(0).data == R"({"after":"reconnect"})");
-    CHECK(!events_with_id(client.recorder, TETHER_EVENT_SENT, 77).empty());
+    CHECK(!with_id(client, TETHER_EVENT_SENT, 77).empty());
 }
 
 TEST_CASE("requests pending when the client closes fail with TETHER_E_CLOSED", "[manager][json][close]") {

@@ -7,26 +7,14 @@
 #include "test_server.hpp"
 
 using harness::Client;
+using harness::contains;
+using harness::publish;
 using harness::Recorded;
+using harness::subscribe;
+using harness::wait_final_state;
 using tether_test::Peer;
 
 namespace {
-
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
-
-uint64_t subscribe(Client &c, const char *channel, const char *params = nullptr) {
-    uint64_t id = 0;
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_subscribe(&id, c.get(), channel, params) == TETHER_OK);
-    return id;
-}
-
-void publish(Client &c, const char *channel, const char *payload) {
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_publish(c.get(), channel, payload, 0) == TETHER_OK);
-}
-
-size_t channel_messages(Client &c) { return c.recorder.of_type(TETHER_EVENT_CHANNEL_MESSAGE).size(); }
 
 std::string cable_url(const Peer &peer, const std::string &query = "") {
     return peer.ws_url("/cable" + (query.empty() ? std::string() : "?" + query));
@@ -145,9 +133,7 @@ TEST_CASE("actioncable: a refused token is an auth error with no reconnect", "[a
     auto error = client.recorder.of_type(TETHER_EVENT_ERROR).at(0);
     CHECK(error.status == TETHER_E_AUTH);
     CHECK(contains(error.text, "unauthorized"));
-    REQUIRE(client.recorder.wait_until([](const std::vector<Recorded> &evs) {
-        return !evs.empty() && evs.back().type == TETHER_EVENT_STATE && evs.back().state == TETHER_STATE_ERROR;
-    }));
+    REQUIRE(wait_final_state(client, TETHER_STATE_ERROR));
     CHECK(client.recorder.of_type(TETHER_EVENT_OPEN).empty());
     CHECK(client.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
     CHECK(!contains(harness::all_visible_text(client.recorder), "token=bad"));
@@ -196,9 +182,7 @@ TEST_CASE("actioncable: disconnect says whether to come back", "[actioncable][cl
         client.connect();
         REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_SUBSCRIBED));
         publish(client, "ChatChannel", R"({"action":"kick"})");
-        REQUIRE(client.recorder.wait_until([](const std::vector<Recorded> &evs) {
-            return !evs.empty() && evs.back().type == TETHER_EVENT_STATE && evs.back().state == TETHER_STATE_DISCONNECTED;
-        }));
+        REQUIRE(wait_final_state(client, TETHER_STATE_DISCONNECTED));
         CHECK(contains(client.recorder.of_type(TETHER_EVENT_CLOSE).at(0).text, "remote"));
         CHECK(client.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
         CHECK(client.recorder.of_type(TETHER_EVENT_ERROR).empty());

@@ -9,43 +9,13 @@
 #include "test_server.hpp"
 
 using harness::Client;
+using harness::contains;
+using harness::publish;
 using harness::Recorded;
+using harness::response;
+using harness::subscribe;
+using harness::wait_final_state;
 using tether_test::Peer;
-
-namespace {
-
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
-
-uint64_t subscribe(Client &c, const char *channel) {
-    uint64_t id = 0;
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_subscribe(&id, c.get(), channel, nullptr) == TETHER_OK);
-    return id;
-}
-
-void publish(Client &c, const char *action, const std::string &payload) {
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_publish(c.get(), action, payload.c_str(), 0) == TETHER_OK);
-}
-
-Recorded response(Client &c, uint64_t id) {
-    REQUIRE(c.recorder.wait_until([&](const std::vector<Recorded> &evs) {
-        return std::any_of(evs.begin(), evs.end(),
-                           [&](const Recorded &e) { return e.type == TETHER_EVENT_RESPONSE && e.id == id; });
-    }));
-    for (auto &e : c.recorder.of_type(TETHER_EVENT_RESPONSE))
-        if (e.id == id) return e;
-    FAIL("unreachable");
-    return {};
-}
-
-bool ended_in(Client &c, int32_t state) {
-    return c.recorder.wait_until([&](const std::vector<Recorded> &evs) {
-        return !evs.empty() && evs.back().type == TETHER_EVENT_STATE && evs.back().state == state;
-    });
-}
-
-}  // namespace
 
 TEST_CASE("aws-apigateway: the $connect authorizer admits good tokens and refuses bad ones", "[aws-apigateway][auth]") {
     Peer peer = Peer::node("aws-apigateway.js");
@@ -64,7 +34,7 @@ TEST_CASE("aws-apigateway: the $connect authorizer admits good tokens and refuse
         auto error = client.recorder.of_type(TETHER_EVENT_ERROR).at(0);
         CHECK(error.status == TETHER_E_AUTH);
         CHECK(contains(error.text, std::string(token) == "bad" ? "401" : "403"));
-        REQUIRE(ended_in(client, TETHER_STATE_ERROR));
+        REQUIRE(wait_final_state(client, TETHER_STATE_ERROR));
         CHECK(client.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
         CHECK(!contains(harness::all_visible_text(client.recorder), "Authorization=" + std::string(token)));
     }
@@ -187,7 +157,7 @@ TEST_CASE("aws-apigateway: a message over 128 KB is closed with 1009 and not ret
     client.connect();
     REQUIRE(client.wait_open());
     publish(client, "sendmessage", R"({"channel":"news","data":")" + std::string(130 * 1024, 'x') + R"("})");
-    REQUIRE(ended_in(client, TETHER_STATE_ERROR));
+    REQUIRE(wait_final_state(client, TETHER_STATE_ERROR));
     CHECK(client.recorder.of_type(TETHER_EVENT_CLOSE).at(0).code == 1009);
     CHECK(client.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
 }

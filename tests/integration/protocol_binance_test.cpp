@@ -9,54 +9,31 @@
 #include "test_server.hpp"
 
 using harness::Client;
+using harness::contains;
 using harness::Recorded;
+using harness::response;
+using harness::subscribe;
 using tether_test::Peer;
 
 namespace {
 
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
-
-uint64_t subscribe(Client &c, const char *channel) {
-    uint64_t id = 0;
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_subscribe(&id, c.get(), channel, nullptr) == TETHER_OK);
-    return id;
-}
-
-Recorded response(Client &c, uint64_t id, int timeout_ms = 5000) {
-    REQUIRE(c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            return std::any_of(evs.begin(), evs.end(),
-                               [&](const Recorded &e) { return e.type == TETHER_EVENT_RESPONSE && e.id == id; });
-        },
-        timeout_ms));
-    for (auto &e : c.recorder.of_type(TETHER_EVENT_RESPONSE))
-        if (e.id == id) return e;
-    FAIL("unreachable");
-    return {};
-}
-
-// The number of CHANNEL_MESSAGE events of `channel` recorded after the n-th event of `type`.
-size_t messages_after(Client &c, int32_t type, size_t n, const std::string &channel) {
+// The number of CHANNEL_MESSAGE events of `channel` in `evs` after the n-th event of `type`.
+size_t messages_after(const std::vector<Recorded> &evs, int32_t type, size_t n, const std::string &channel) {
     size_t seen = 0, count = 0;
-    for (auto &e : c.recorder.snapshot()) {
+    for (auto &e : evs) {
         if (e.type == type) ++seen;
         if (seen >= n && e.type == TETHER_EVENT_CHANNEL_MESSAGE && e.channel == channel) ++count;
     }
     return count;
 }
 
+size_t messages_after(Client &c, int32_t type, size_t n, const std::string &channel) {
+    return messages_after(c.recorder.snapshot(), type, n, channel);
+}
+
 bool wait_messages_after(Client &c, int32_t type, size_t n, const std::string &channel, size_t count) {
     return c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            size_t seen = 0, found = 0;
-            for (auto &e : evs) {
-                if (e.type == type) ++seen;
-                if (seen >= n && e.type == TETHER_EVENT_CHANNEL_MESSAGE && e.channel == channel) ++found;
-            }
-            return found >= count;
-        },
-        5000);
+        [&](const std::vector<Recorded> &evs) { return messages_after(evs, type, n, channel) >= count; }, 5000);
 }
 
 }  // namespace

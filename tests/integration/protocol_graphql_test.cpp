@@ -8,8 +8,15 @@
 #include "harness.hpp"
 #include "test_server.hpp"
 
+using harness::ask;
 using harness::Client;
+using harness::contains;
 using harness::Recorded;
+using harness::result;
+using harness::subscribe;
+using harness::wait_event;
+using harness::wait_state;
+using harness::with_id;
 using tether_test::Peer;
 
 namespace {
@@ -23,61 +30,6 @@ const Protocol transport_ws{"graphql-transport-ws", "graphql", "graphql-transpor
 const Protocol legacy_ws{"graphql-ws", "apollo", "graphql-ws-legacy.js"};
 
 const char *const room_subscription = R"(subscription { messages(channel: "room") { channel text } })";
-
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
-
-std::vector<Recorded> with_id(Client &c, int32_t type, uint64_t id) {
-    std::vector<Recorded> out;
-    for (auto &e : c.recorder.of_type(type))
-        if (e.id == id) out.push_back(e);
-    return out;
-}
-
-bool wait_event(Client &c, int32_t type, uint64_t id, size_t count = 1, int timeout_ms = 5000) {
-    return c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            size_t n = 0;
-            for (auto &e : evs) n += e.type == type && e.id == id;
-            return n >= count;
-        },
-        timeout_ms);
-}
-
-bool wait_state(Client &c, int32_t state, int timeout_ms = 5000) {
-    return c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            for (auto &e : evs)
-                if (e.type == TETHER_EVENT_STATE && e.state == state) return true;
-            return false;
-        },
-        timeout_ms);
-}
-
-// Sends a query or mutation and waits for its one RESPONSE.
-Recorded request(Client &c, uint64_t id, const char *document, const char *variables = nullptr,
-                 int32_t timeout_ms = 5000) {
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_request(c.get(), document, variables, timeout_ms, id) == TETHER_OK);
-    REQUIRE(wait_event(c, TETHER_EVENT_RESPONSE, id));
-    auto found = with_id(c, TETHER_EVENT_RESPONSE, id);
-    REQUIRE(found.size() == 1);
-    return found[0];
-}
-
-// A request that must succeed; returns its data.
-std::string result(Client &c, uint64_t id, const char *document, const char *variables = nullptr) {
-    const Recorded r = request(c, id, document, variables);
-    INFO(r.text);
-    REQUIRE(r.status == TETHER_OK);
-    return r.data;
-}
-
-uint64_t subscribe(Client &c, const char *document, const char *variables = nullptr) {
-    uint64_t id = 0;
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_subscribe(&id, c.get(), document, variables) == TETHER_OK);
-    return id;
-}
 
 // ---- the scenarios, each run for both protocols --------------------------------------------
 
@@ -133,9 +85,10 @@ void channels(const Protocol &p) {
     REQUIRE(wait_event(alice, TETHER_EVENT_SUBSCRIBED, room));
     CHECK(alice.recorder.of_type(TETHER_EVENT_SUBSCRIBED).at(0).channel == room_subscription);
     // The server runs the subscription; a mutation from another client reaches it.
-    CHECK(result(bob, 1, R"({ subscribers(channel: "room", atLeast: 1) })") == R"({"data":{"subscribers":1}})");
-    CHECK(result(bob, 2, "mutation Post($channel: String!, $text: String!) { post(channel: $channel, text: $text) }",
-                 R"({"channel":"room","text":"Hello!"})") == R"({"data":{"post":1}})");
+    CHECK(result(bob, R"({ subscribers(channel: "room", atLeast: 1) })", nullptr, 1) ==
+          R"({"data":{"subscribers":1}})");
+    CHECK(result(bob, "mutation Post($channel: String!, $text: String!) { post(channel: $channel, text: $text) }",
+                 R"({"channel":"room","text":"Hello!"})", 2) == R"({"data":{"post":1}})");
     REQUIRE(wait_event(alice, TETHER_EVENT_CHANNEL_MESSAGE, room));
     const Recorded message = alice.recorder.of_type(TETHER_EVENT_CHANNEL_MESSAGE).at(0);
     CHECK(message.channel == room_subscription);
@@ -145,9 +98,9 @@ void channels(const Protocol &p) {
 
     // Unsubscribed: the server stops the operation, and a later post reaches no one.
     REQUIRE(tether_client_unsubscribe(alice.get(), room) == TETHER_OK);
-    CHECK(result(bob, 3, R"({ subscribers(channel: "room", atMost: 0) })") == R"({"data":{"subscribers":0}})");
-    CHECK(result(bob, 4, R"(mutation { post(channel: "room", text: "gone") })") == R"({"data":{"post":0}})");
-    CHECK(result(alice, 5, "{ hello }") == R"({"data":{"hello":"world"}})");  // after anything in flight
+    CHECK(result(bob, R"({ subscribers(channel: "room", atMost: 0) })", nullptr, 3) == R"({"data":{"subscribers":0}})");
+    CHECK(result(bob, R"(mutation { post(channel: "room", text: "gone") })", nullptr, 4) == R"({"data":{"post":0}})");
+    CHECK(result(alice, "{ hello }", nullptr, 5) == R"({"data":{"hello":"world"}})");  // after anything in flight
     CHECK(alice.recorder.of_type(TETHER_EVENT_CHANNEL_MESSAGE).size() == 1);
     CHECK(alice.recorder.of_type(TETHER_EVENT_MESSAGE).empty());  // every frame was the protocol's
 
@@ -166,26 +119,27 @@ void requests(const Protocol &p) {
     Client client({{"url", peer.ws_url("/")}, {"provider", p.provider}});
     client.connect();
     REQUIRE(client.wait_open());
-    CHECK(result(client, 1, "query Add($a: Int!, $b: Int!) { add(a: $a, b: $b) }", R"({"a":2,"b":40})") ==
+    CHECK(result(client, "query Add($a: Int!, $b: Int!) { add(a: $a, b: $b) }", R"({"a":2,"b":40})", 1) ==
           R"({"data":{"add":42}})");
     // An operation object: its own query, variables and operationName.
-    CHECK(result(client, 2, "ignored",
-                 R"({"query":"query A { hello } query B($n: Int!) { add(a: $n, b: 1) }","operationName":"B","variables":{"n":9}})") ==
+    CHECK(result(client, "ignored",
+                 R"({"query":"query A { hello } query B($n: Int!) { add(a: $n, b: 1) }","operationName":"B","variables":{"n":9}})",
+                 2) ==
           R"({"data":{"add":10}})");
     // A resolver's error: TETHER_E_REMOTE with the whole result, partial data included.
-    const Recorded fail = request(client, 3, "{ hello fail }");
+    const Recorded fail = ask(client, "{ hello fail }", nullptr, 3);
     CHECK(fail.status == TETHER_E_REMOTE);
     CHECK(contains(fail.text, "failed on purpose"));
     CHECK(contains(fail.data, R"("data":{"hello":"world","fail":null})"));
     // A document that does not validate.
-    const Recorded invalid = request(client, 4, "{ nope }");
+    const Recorded invalid = ask(client, "{ nope }", nullptr, 4);
     CHECK(invalid.status == TETHER_E_REMOTE);
     CHECK(contains(invalid.text, "Cannot query field"));
     // No answer in time.
-    const Recorded slow = request(client, 5, "{ sleep(ms: 3000) }", nullptr, 200);
+    const Recorded slow = ask(client, "{ sleep(ms: 3000) }", nullptr, 5, 200);
     CHECK(slow.status == TETHER_E_TIMEOUT);
     // Mutations are requests too.
-    CHECK(result(client, 6, R"(mutation { post(channel: "nobody", text: "x") })") == R"({"data":{"post":0}})");
+    CHECK(result(client, R"(mutation { post(channel: "nobody", text: "x") })", nullptr, 6) == R"({"data":{"post":0}})");
     // Each answered once, and nothing left pending.
     CHECK(client.recorder.of_type(TETHER_EVENT_RESPONSE).size() == 6);
     CHECK(contains(client.stats(), "\"pendingRequests\":0"));
@@ -212,8 +166,9 @@ void subscription_errors(const Protocol &p) {
 
     // The server completes a running subscription: it ends, without error.
     const uint64_t ended = subscribe(client, R"(subscription { messages(channel: "short") { text } })");
-    CHECK(result(client, 1, R"({ subscribers(channel: "short", atLeast: 1) })") == R"({"data":{"subscribers":1}})");
-    CHECK(result(client, 2, R"(mutation { end(channel: "short") })") == R"({"data":{"end":1}})");
+    CHECK(result(client, R"({ subscribers(channel: "short", atLeast: 1) })", nullptr, 1) ==
+          R"({"data":{"subscribers":1}})");
+    CHECK(result(client, R"(mutation { end(channel: "short") })", nullptr, 2) == R"({"data":{"end":1}})");
     REQUIRE(wait_event(client, TETHER_EVENT_SUBSCRIBE_FAILED, ended));
     const Recorded end = with_id(client, TETHER_EVENT_SUBSCRIBE_FAILED, ended).at(0);
     CHECK(end.status == TETHER_E_CLOSED);
@@ -228,14 +183,17 @@ void reconnect(const Protocol &p) {
     const uint64_t room = subscribe(client, room_subscription);
     client.connect();
     REQUIRE(client.wait_open());
-    CHECK(result(client, 1, R"({ subscribers(channel: "room", atLeast: 1) })") == R"({"data":{"subscribers":1}})");
+    CHECK(result(client, R"({ subscribers(channel: "room", atLeast: 1) })", nullptr, 1) ==
+          R"({"data":{"subscribers":1}})");
     // The server terminates the socket right after answering.
-    CHECK(result(client, 2, "mutation { drop }") == R"({"data":{"drop":true}})");
+    CHECK(result(client, "mutation { drop }", nullptr, 2) == R"({"data":{"drop":true}})");
     REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_RECONNECT));
     REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_OPEN, 2));
     // Re-subscribed by the client, with the same subscription id, without the test asking.
-    CHECK(result(client, 3, R"({ subscribers(channel: "room", atLeast: 1) })") == R"({"data":{"subscribers":1}})");
-    CHECK(result(client, 4, R"(mutation { post(channel: "room", text: "after reconnect") })") == R"({"data":{"post":1}})");
+    CHECK(result(client, R"({ subscribers(channel: "room", atLeast: 1) })", nullptr, 3) ==
+          R"({"data":{"subscribers":1}})");
+    CHECK(result(client, R"(mutation { post(channel: "room", text: "after reconnect") })", nullptr, 4) ==
+          R"({"data":{"post":1}})");
     REQUIRE(wait_event(client, TETHER_EVENT_CHANNEL_MESSAGE, room));
     CHECK(client.recorder.of_type(TETHER_EVENT_CHANNEL_MESSAGE).at(0).data ==
           R"({"data":{"messages":{"channel":"room","text":"after reconnect"}}})");
@@ -334,7 +292,7 @@ void keep_alive(const Protocol &p, const char *path, const char *until, const ch
     Client client({{"url", peer.ws_url(path)}, {"provider", p.provider}});
     client.connect();
     REQUIRE(client.wait_open());
-    CHECK(result(client, 1, until) == expected);
+    CHECK(result(client, until, nullptr, 1) == expected);
     CHECK(client.recorder.of_type(TETHER_EVENT_CLOSE).empty());
     CHECK(client.recorder.of_type(TETHER_EVENT_MESSAGE).empty());
     CHECK(client.state() == TETHER_STATE_AUTHENTICATED);
@@ -373,7 +331,7 @@ void check_close(const Protocol &p, const Peer &peer, const CloseCase &c) {
     client.connect();
     REQUIRE(client.wait_open());
     const std::string mutation = "mutation { close(code: " + std::to_string(c.code) + ", reason: \"on purpose\") }";
-    CHECK(result(client, 1, mutation.c_str()) == R"({"data":{"close":true}})");
+    CHECK(result(client, mutation.c_str(), nullptr, 1) == R"({"data":{"close":true}})");
     REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_CLOSE));
     CHECK(client.recorder.of_type(TETHER_EVENT_CLOSE).at(0).code == c.code);
     if (c.reconnects) {
@@ -409,7 +367,7 @@ TEST_CASE("graphql-transport-ws: close codes: 4500 and the 44xx errors stop, 440
         Client client({{"url", peer.ws_url("/")}, {"provider", transport_ws.provider}});
         client.connect();
         REQUIRE(client.wait_open());
-        CHECK(request(client, 1, "{ hel").status == TETHER_E_CLOSED);
+        CHECK(ask(client, "{ hel", nullptr, 1).status == TETHER_E_CLOSED);
         REQUIRE(wait_state(client, TETHER_STATE_ERROR));
         const Recorded error = client.recorder.of_type(TETHER_EVENT_ERROR).at(0);
         CHECK(error.status == TETHER_E_REMOTE);
@@ -442,10 +400,10 @@ TEST_CASE("graphql-ws: close codes follow the general table and errors end only 
         Client client({{"url", peer.ws_url("/")}, {"provider", legacy_ws.provider}});
         client.connect();
         REQUIRE(client.wait_open());
-        const Recorded syntax = request(client, 1, "{ hel");
+        const Recorded syntax = ask(client, "{ hel", nullptr, 1);
         CHECK(syntax.status == TETHER_E_REMOTE);
         CHECK(contains(syntax.text, "Syntax Error"));
-        CHECK(result(client, 2, "{ hello }") == R"({"data":{"hello":"world"}})");
+        CHECK(result(client, "{ hello }", nullptr, 2) == R"({"data":{"hello":"world"}})");
         CHECK(client.recorder.of_type(TETHER_EVENT_CLOSE).empty());
     }
     {

@@ -10,7 +10,13 @@
 #include "test_server.hpp"
 
 using harness::Client;
+using harness::contains;
+using harness::events_named;
+using harness::publish;
 using harness::Recorded;
+using harness::subscribe;
+using harness::wait_events_named;
+using harness::wait_state;
 using tether_test::Peer;
 
 namespace {
@@ -18,53 +24,16 @@ namespace {
 constexpr const char *kControl = "private-control";  // the tests' channel for the peer's hooks
 constexpr const char *kGoodAuth = R"({"auth":"good"})";
 
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
-
 std::string app_url(const Peer &peer, const std::string &query = "") { return peer.ws_url("/app/app-key" + query); }
 
-uint64_t subscribe(Client &c, const char *channel, const char *params = nullptr) {
-    uint64_t id = 0;
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_subscribe(&id, c.get(), channel, params) == TETHER_OK);
-    return id;
-}
-
 void client_event(Client &c, const char *channel, const std::string &event, const std::string &data) {
-    const std::string payload = R"({"event":")" + event + R"(","data":)" + data + "}";
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_publish(c.get(), channel, payload.c_str(), 0) == TETHER_OK);
+    publish(c, channel, R"({"event":")" + event + R"(","data":)" + data + "}");
 }
 
 // Asks the server to send `event` with `data` to every subscriber of `channel`.
 void trigger(Client &c, const std::string &channel, const std::string &event, const std::string &data) {
     client_event(c, kControl, "client-trigger",
                  R"({"channel":")" + channel + R"(","event":")" + event + R"(","data":)" + data + "}");
-}
-
-std::vector<Recorded> events_named(Client &c, const std::string &event) {
-    std::vector<Recorded> out;
-    for (auto &e : c.recorder.of_type(TETHER_EVENT_CHANNEL_MESSAGE))
-        if (e.text == event) out.push_back(e);
-    return out;
-}
-
-bool wait_events_named(Client &c, const std::string &event, size_t count, int timeout_ms = 5000) {
-    return c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            return static_cast<size_t>(std::count_if(evs.begin(), evs.end(), [&](const Recorded &e) {
-                       return e.type == TETHER_EVENT_CHANNEL_MESSAGE && e.text == event;
-                   })) >= count;
-        },
-        timeout_ms);
-}
-
-bool reached(Client &c, int32_t state, int timeout_ms = 5000) {
-    return c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            return std::any_of(evs.begin(), evs.end(),
-                               [&](const Recorded &e) { return e.type == TETHER_EVENT_STATE && e.state == state; });
-        },
-        timeout_ms);
 }
 
 // Connects with the pusher preset and the tests' private channel subscribed.
@@ -254,7 +223,7 @@ TEST_CASE("pusher: 4000-4099 closes stop the client, the credentials ones with T
         CHECK(error.status == TETHER_E_AUTH);
         CHECK(contains(error.text, "4009"));
         CHECK(contains(error.text, "Connection is unauthorized"));
-        REQUIRE(reached(c, TETHER_STATE_ERROR));
+        REQUIRE(wait_state(c, TETHER_STATE_ERROR));
         CHECK(c.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
     }
     SECTION("an unknown app key: 4001") {
@@ -264,7 +233,7 @@ TEST_CASE("pusher: 4000-4099 closes stop the client, the credentials ones with T
         const Recorded error = c.recorder.of_type(TETHER_EVENT_ERROR).at(0);
         CHECK(error.status == TETHER_E_AUTH);
         CHECK(contains(error.text, "App key no-such-key does not exist"));
-        REQUIRE(reached(c, TETHER_STATE_ERROR));
+        REQUIRE(wait_state(c, TETHER_STATE_ERROR));
         CHECK(c.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
         CHECK(c.recorder.of_type(TETHER_EVENT_OPEN).empty());  // never past the handshake
     }
@@ -278,7 +247,7 @@ TEST_CASE("pusher: 4000-4099 closes stop the client, the credentials ones with T
         for (Client *c : {&quota, &old}) {
             REQUIRE(c->recorder.wait_for_type(TETHER_EVENT_ERROR));
             CHECK(c->recorder.of_type(TETHER_EVENT_ERROR).at(0).status == TETHER_E_CLOSED);
-            REQUIRE(reached(*c, TETHER_STATE_ERROR));
+            REQUIRE(wait_state(*c, TETHER_STATE_ERROR));
             CHECK(c->recorder.of_type(TETHER_EVENT_RECONNECT).empty());
         }
         CHECK(contains(quota.recorder.of_type(TETHER_EVENT_ERROR).at(0).text, "over connection quota"));
@@ -302,7 +271,7 @@ TEST_CASE("pusher: the auth message (pusher:signin) goes out after connection_es
         c.connect();
         REQUIRE(c.recorder.wait_for_type(TETHER_EVENT_ERROR));
         CHECK(c.recorder.of_type(TETHER_EVENT_ERROR).at(0).status == TETHER_E_AUTH);
-        REQUIRE(reached(c, TETHER_STATE_ERROR));
+        REQUIRE(wait_state(c, TETHER_STATE_ERROR));
         CHECK(c.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
         CHECK(!contains(harness::all_visible_text(c.recorder), "s3cr3t-token"));
     }

@@ -9,73 +9,29 @@
 #include "test_server.hpp"
 
 using harness::Client;
+using harness::contains;
+using harness::events_where;
+using harness::publish;
 using harness::Recorded;
+using harness::request;
+using harness::response;
+using harness::subscribe;
+using harness::wait_events_where;
+using harness::wait_state;
+using harness::with_id;
 using tether_test::Peer;
 
 namespace {
 
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
-
-std::vector<Recorded> events_with_id(harness::Recorder &rec, int32_t type, uint64_t id) {
-    std::vector<Recorded> out;
-    for (auto &e : rec.of_type(type))
-        if (e.id == id) out.push_back(e);
-    return out;
-}
-
-Recorded response(Client &c, uint64_t id, int timeout_ms = 5000) {
-    REQUIRE(c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            for (auto &e : evs)
-                if (e.type == TETHER_EVENT_RESPONSE && e.id == id) return true;
-            return false;
-        },
-        timeout_ms));
-    auto found = events_with_id(c.recorder, TETHER_EVENT_RESPONSE, id);
-    REQUIRE(found.size() == 1);
-    return found[0];
-}
-
-uint64_t subscribe(Client &c, const char *channel) {
-    uint64_t id = 0;
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_subscribe(&id, c.get(), channel, nullptr) == TETHER_OK);
-    return id;
-}
-
-void request(Client &c, const char *method, const char *params, uint64_t id, int32_t timeout_ms = 5000) {
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_request(c.get(), method, params, timeout_ms, id) == TETHER_OK);
-}
-
-void publish(Client &c, const char *method, const char *payload) {
-    INFO(tether_last_error_message());
-    REQUIRE(tether_client_publish(c.get(), method, payload, 0) == TETHER_OK);
-}
-
+// The CHANNEL_MESSAGE events of `channel` (the client method the hub invoked).
 std::vector<Recorded> channel_messages(Client &c, const std::string &channel) {
-    std::vector<Recorded> out;
-    for (auto &e : c.recorder.of_type(TETHER_EVENT_CHANNEL_MESSAGE))
-        if (e.channel == channel) out.push_back(e);
-    return out;
+    return events_where(
+        c, [&](const Recorded &e) { return e.type == TETHER_EVENT_CHANNEL_MESSAGE && e.channel == channel; });
 }
 
-bool wait_channel_messages(Client &c, const std::string &channel, size_t count, int timeout_ms = 5000) {
-    return c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            size_t n = 0;
-            for (auto &e : evs) n += e.type == TETHER_EVENT_CHANNEL_MESSAGE && e.channel == channel;
-            return n >= count;
-        },
-        timeout_ms);
-}
-
-bool reaches_state(Client &c, int32_t state) {
-    return c.recorder.wait_until([&](const std::vector<Recorded> &evs) {
-        for (auto &e : evs)
-            if (e.type == TETHER_EVENT_STATE && e.state == state) return true;
-        return false;
-    });
+bool wait_channel_messages(Client &c, const std::string &channel, size_t count) {
+    return wait_events_where(
+        c, [&](const Recorded &e) { return e.type == TETHER_EVENT_CHANNEL_MESSAGE && e.channel == channel; }, count);
 }
 
 // A number of the client's stats.
@@ -195,7 +151,7 @@ TEST_CASE("signalr: requests get the hub's result, its errors, or time out", "[s
     CHECK(timeout.status == TETHER_E_TIMEOUT);
     // The late Completion of 8 arrived before 9's and was dropped: 8 was answered only once.
     CHECK(response(client, 9).data == "900");
-    CHECK(events_with_id(client.recorder, TETHER_EVENT_RESPONSE, 8).size() == 1);
+    CHECK(with_id(client, TETHER_EVENT_RESPONSE, 8).size() == 1);
     CHECK(contains(client.stats(), "\"pendingRequests\":0"));
     CHECK(client.recorder.of_type(TETHER_EVENT_MESSAGE).empty());
     CHECK(client.state() == TETHER_STATE_AUTHENTICATED);
@@ -311,7 +267,7 @@ TEST_CASE("signalr: a Close record without allowReconnect ends the session for g
         REQUIRE(client.wait_open());
         request(client, "Sleep", "[5000]", 1, 0);  // lost with the connection
         publish(client, "Kick", "[]");
-        REQUIRE(reaches_state(client, TETHER_STATE_DISCONNECTED));
+        REQUIRE(wait_state(client, TETHER_STATE_DISCONNECTED));
         CHECK(client.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
         CHECK(client.recorder.of_type(TETHER_EVENT_ERROR).empty());
         REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_CLOSE));
@@ -324,7 +280,7 @@ TEST_CASE("signalr: a Close record without allowReconnect ends the session for g
         REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_CLOSE));
         auto close = client.recorder.of_type(TETHER_EVENT_CLOSE).at(0);
         CHECK(contains(close.text, "Connection closed with an error. HubException: the room is closed"));
-        REQUIRE(reaches_state(client, TETHER_STATE_DISCONNECTED));
+        REQUIRE(wait_state(client, TETHER_STATE_DISCONNECTED));
         CHECK(client.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
         CHECK(client.recorder.of_type(TETHER_EVENT_OPEN).size() == 1);  // the handshake had succeeded
     }
@@ -341,7 +297,7 @@ TEST_CASE("signalr: credentials: a bad or missing access_token is refused at the
         CHECK(error.status == TETHER_E_AUTH);
         CHECK(contains(error.text, "HTTP 401"));
         CHECK(!contains(harness::all_visible_text(client.recorder), "not-the-token"));
-        REQUIRE(reaches_state(client, TETHER_STATE_ERROR));
+        REQUIRE(wait_state(client, TETHER_STATE_ERROR));
         CHECK(client.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
         CHECK(client.recorder.of_type(TETHER_EVENT_OPEN).empty());
     }
@@ -350,7 +306,7 @@ TEST_CASE("signalr: credentials: a bad or missing access_token is refused at the
         client.connect();
         REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_ERROR));
         CHECK(client.recorder.of_type(TETHER_EVENT_ERROR).at(0).status == TETHER_E_AUTH);
-        REQUIRE(reaches_state(client, TETHER_STATE_ERROR));
+        REQUIRE(wait_state(client, TETHER_STATE_ERROR));
         CHECK(client.recorder.of_type(TETHER_EVENT_RECONNECT).empty());
     }
 }
@@ -363,7 +319,7 @@ TEST_CASE("signalr: a refused handshake stops the client in AUTHENTICATING with 
     auto error = client.recorder.of_type(TETHER_EVENT_ERROR).at(0);
     CHECK(error.status == TETHER_E_AUTH);
     CHECK(contains(error.text, "The protocol 'json' is not supported."));
-    REQUIRE(reaches_state(client, TETHER_STATE_ERROR));
+    REQUIRE(wait_state(client, TETHER_STATE_ERROR));
     const std::vector<int32_t> expected = {TETHER_STATE_CONNECTING, TETHER_STATE_CONNECTED,
                                            TETHER_STATE_AUTHENTICATING, TETHER_STATE_ERROR};
     CHECK(client.recorder.states() == expected);

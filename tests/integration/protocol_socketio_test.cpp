@@ -12,53 +12,18 @@
 #include "test_server.hpp"
 
 using harness::Client;
+using harness::contains;
+using harness::publish;
 using harness::Recorded;
+using harness::response;
+using harness::result;
+using harness::subscribe;
+using harness::wait_state;
 using tether_test::Peer;
 
 namespace {
 
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
-
 std::string socketio_url(const Peer &peer) { return peer.ws_url("/socket.io/"); }
-
-uint64_t subscribe(Client &c, const char *event) {
-    uint64_t id = 0;
-    const tether_status status = tether_client_subscribe(&id, c.get(), event, nullptr);
-    INFO(tether_last_error_message());
-    REQUIRE(status == TETHER_OK);
-    CHECK(id != 0);
-    return id;
-}
-
-void publish(Client &c, const char *event, const char *payload) {
-    const tether_status status = tether_client_publish(c.get(), event, payload, 0);
-    INFO(tether_last_error_message());
-    REQUIRE(status == TETHER_OK);
-}
-
-Recorded response(Client &c, uint64_t id, int timeout_ms = 5000) {
-    REQUIRE(c.recorder.wait_until(
-        [&](const std::vector<Recorded> &evs) {
-            return std::any_of(evs.begin(), evs.end(),
-                               [&](const Recorded &e) { return e.type == TETHER_EVENT_RESPONSE && e.id == id; });
-        },
-        timeout_ms));
-    for (auto &e : c.recorder.of_type(TETHER_EVENT_RESPONSE))
-        if (e.id == id) return e;
-    FAIL("unreachable");
-    return {};
-}
-
-// Sends a request and waits for its answer, which must be a result.
-std::string ask(Client &c, const char *method, const char *params, uint64_t id) {
-    const tether_status status = tether_client_request(c.get(), method, params, 5000, id);
-    INFO(tether_last_error_message());
-    REQUIRE(status == TETHER_OK);
-    Recorded r = response(c, id);
-    INFO(r.text);
-    CHECK(r.status == TETHER_OK);
-    return r.data;
-}
 
 bool wait_channel_messages(Client &c, size_t count, int timeout_ms = 5000) {
     return c.recorder.wait_for_type(TETHER_EVENT_CHANNEL_MESSAGE, count, timeout_ms);
@@ -69,14 +34,6 @@ bool wait_message_containing(Client &c, const std::string &needle) {
         return std::any_of(evs.begin(), evs.end(), [&](const Recorded &e) {
             return e.type == TETHER_EVENT_MESSAGE && contains(e.data, needle);
         });
-    });
-}
-
-bool wait_state(Client &c, int32_t state, size_t count = 1) {
-    return c.recorder.wait_until([&](const std::vector<Recorded> &evs) {
-        size_t n = 0;
-        for (auto &e : evs) n += e.type == TETHER_EVENT_STATE && e.state == state;
-        return n >= count;
     });
 }
 
@@ -103,7 +60,7 @@ TEST_CASE("socketio: ready only once the server acknowledges the namespace's CON
         CHECK(authenticated - authenticating >= std::chrono::milliseconds(350));
     }
     // The server saw the token in the CONNECT packet's auth (socket.handshake.auth.token).
-    const std::string me = ask(client, "whoami", nullptr, 1);
+    const std::string me = result(client, "whoami", nullptr, 1);
     CHECK(contains(me, R"("nsp":"/")"));
     CHECK(contains(me, R"("token":"slow")"));
     CHECK(contains(client.stats(), R"("protocol":"socketio")"));
@@ -170,12 +127,12 @@ TEST_CASE("socketio: requests are answered by the server's acks, or time out", "
     client.connect();
     REQUIRE(client.wait_open());
     // An array of params is the argument list: add(2, 40, ack) computes on the server.
-    CHECK(ask(client, "add", "[2,40]", 1) == "42");
-    CHECK(ask(client, "echo", R"(["x",{"y":1}])", 2) == R"(["x",{"y":1}])");
-    CHECK(ask(client, "echo", R"({"only":1})", 3) == R"({"only":1})");
-    CHECK(ask(client, "echo", nullptr, 4) == "null");
+    CHECK(result(client, "add", "[2,40]", 1) == "42");
+    CHECK(result(client, "echo", R"(["x",{"y":1}])", 2) == R"(["x",{"y":1}])");
+    CHECK(result(client, "echo", R"({"only":1})", 3) == R"({"only":1})");
+    CHECK(result(client, "echo", nullptr, 4) == "null");
     // Socket.IO acks have no error flag: a server's error is part of the result.
-    CHECK(ask(client, "fail", nullptr, 5) == R"({"error":{"message":"failed on purpose"}})");
+    CHECK(result(client, "fail", nullptr, 5) == R"({"error":{"message":"failed on purpose"}})");
     REQUIRE(tether_client_request(client.get(), "never", nullptr, 300, 6) == TETHER_OK);
     CHECK(response(client, 6).status == TETHER_E_TIMEOUT);
     CHECK(contains(client.stats(), R"("pendingRequests":0)"));
@@ -219,14 +176,14 @@ TEST_CASE("socketio: after the server drops the connection the client comes back
     bob.connect();
     REQUIRE(alice.wait_open());
     REQUIRE(bob.wait_open());
-    const std::string first = ask(alice, "whoami", nullptr, 1);
+    const std::string first = result(alice, "whoami", nullptr, 1);
 
     publish(alice, how.c_str(), "[]");  // the event with no arguments
     REQUIRE(alice.recorder.wait_for_type(TETHER_EVENT_RECONNECT));
     REQUIRE(alice.recorder.wait_for_type(TETHER_EVENT_OPEN, 2));
     CHECK(alice.recorder.of_type(TETHER_EVENT_ERROR).empty());
     // A new Socket.IO session, joined with the token again, and the subscription kept.
-    const std::string second = ask(alice, "whoami", nullptr, 2);
+    const std::string second = result(alice, "whoami", nullptr, 2);
     CHECK(second != first);
     CHECK(contains(second, R"("token":"alice")"));
     REQUIRE(alice.recorder.wait_for_type(TETHER_EVENT_SUBSCRIBED, 2));
@@ -274,7 +231,7 @@ TEST_CASE("socketio: credentials in the CONNECT packet and an auth message", "[s
         client.connect();
         REQUIRE(client.wait_open());
         // The auth message goes out before anything the application sends.
-        const std::string me = ask(client, "whoami", nullptr, 1);
+        const std::string me = result(client, "whoami", nullptr, 1);
         CHECK(contains(me, R"("token":"good")"));
         CHECK(contains(me, R"("authMessage":"good")"));
         CHECK(!contains(harness::all_visible_text(client.recorder), "good"));
@@ -302,8 +259,8 @@ TEST_CASE("socketio: a namespace other than the main one", "[socketio][namespace
         auto welcome = admin.recorder.of_type(TETHER_EVENT_CHANNEL_MESSAGE).at(0);
         CHECK(welcome.text == "welcome");
         CHECK(contains(welcome.data, R"("nsp":"/admin")"));
-        CHECK(contains(ask(admin, "whoami", nullptr, 1), R"("nsp":"/admin")"));
-        CHECK(ask(admin, "add", "[1,2]", 2) == "3");
+        CHECK(contains(result(admin, "whoami", nullptr, 1), R"("nsp":"/admin")"));
+        CHECK(result(admin, "add", "[1,2]", 2) == "3");
 
         publish(admin, "chat", R"("admins only")");
         REQUIRE(wait_channel_messages(other_admin, 1));

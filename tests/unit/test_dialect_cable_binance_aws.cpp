@@ -4,44 +4,14 @@
 
 #include <string>
 
-#include "impl/config/options.hpp"
-#include "impl/protocol/dialect.hpp"
+#include "dialect_test_support.hpp"
 
-using namespace tether;
-using namespace tether::protocol;
-using Catch::Matchers::Contains;
-using Kind = Decoded::Kind;
-
-namespace {
-
-std::unique_ptr<Dialect> dialect(const char *protocol, std::initializer_list<std::pair<const char *, const char *>> more = {}) {
-    config::Options o;
-    REQUIRE_FALSE(config::set_option(o, "protocol", protocol));
-    for (const auto &[key, value] : more) REQUIRE_FALSE(config::set_option(o, key, value));
-    auto d = make_dialect(o);
-    REQUIRE(d != nullptr);
-    return d;
-}
-
-Decoded one(Dialect &d, std::string_view frame) {
-    Incoming in = d.decode(frame, false);
-    REQUIRE(in.messages.size() == 1);
-    CHECK(in.replies.empty());
-    return in.messages[0];
-}
-
-std::string encoded(Error e, const std::string &out) {
-    INFO(e.message);
-    REQUIRE_FALSE(e);
-    return out;
-}
-
-}  // namespace
+using namespace dialect_test;
 
 // ---- Action Cable ----------------------------------------------------------------------------
 
 TEST_CASE("actioncable: the client waits for welcome, and pings are housekeeping", "[actioncable]") {
-    auto d = dialect("actioncable");
+    auto d = dialect_for("actioncable");
     CHECK(std::string(d->name()) == "actioncable");
     Opening opening = d->open("secret-token", "");
     CHECK(opening.frames.empty());  // the token is in the URL
@@ -53,7 +23,7 @@ TEST_CASE("actioncable: the client waits for welcome, and pings are housekeeping
 }
 
 TEST_CASE("actioncable: subscribe, confirm, messages, unsubscribe by identifier", "[actioncable]") {
-    auto d = dialect("actioncable");
+    auto d = dialect_for("actioncable");
     std::string out;
     CHECK(encoded(d->subscribe(out, "1", "ChatChannel", R"({"room":"lobby"})"), out) ==
           R"({"command":"subscribe","identifier":"{\"channel\":\"ChatChannel\",\"room\":\"lobby\"}"})");
@@ -84,7 +54,7 @@ TEST_CASE("actioncable: subscribe, confirm, messages, unsubscribe by identifier"
 }
 
 TEST_CASE("actioncable: a rejected subscription, and channels named by their identifier", "[actioncable]") {
-    auto d = dialect("actioncable");
+    auto d = dialect_for("actioncable");
     std::string out;
     encoded(d->subscribe(out, "1", "ChatChannel", R"({"room":"secret"})"), out);
     Decoded rejected = one(*d, R"({"identifier":"{\"channel\":\"ChatChannel\",\"room\":\"secret\"}","type":"reject_subscription"})");
@@ -108,7 +78,7 @@ TEST_CASE("actioncable: a rejected subscription, and channels named by their ide
 }
 
 TEST_CASE("actioncable: arguments the protocol cannot carry", "[actioncable]") {
-    auto d = dialect("actioncable");
+    auto d = dialect_for("actioncable");
     std::string out;
     CHECK(d->subscribe(out, "1", "ChatChannel", "[1]").status == TETHER_E_INVALID_ARGUMENT);
     CHECK(d->subscribe(out, "1", "ChatChannel", R"({"channel":"Other"})").status == TETHER_E_INVALID_ARGUMENT);
@@ -126,7 +96,7 @@ TEST_CASE("actioncable: arguments the protocol cannot carry", "[actioncable]") {
 }
 
 TEST_CASE("actioncable: disconnect refuses, or ends the session with its reconnect flag", "[actioncable]") {
-    auto d = dialect("actioncable");
+    auto d = dialect_for("actioncable");
     Decoded refused = one(*d, R"({"type":"disconnect","reason":"unauthorized","reconnect":false})");
     CHECK(refused.kind == Kind::refused);
     CHECK_THAT(refused.error_message, Contains("unauthorized"));
@@ -150,7 +120,7 @@ TEST_CASE("actioncable: disconnect refuses, or ends the session with its reconne
 // ---- Binance ---------------------------------------------------------------------------------
 
 TEST_CASE("binance: subscribe and unsubscribe by numeric id", "[binance]") {
-    auto d = dialect("binance");
+    auto d = dialect_for("binance");
     CHECK(std::string(d->name()) == "binance");
     Opening opening = d->open("", "");
     CHECK(opening.frames.empty());
@@ -175,7 +145,7 @@ TEST_CASE("binance: subscribe and unsubscribe by numeric id", "[binance]") {
 }
 
 TEST_CASE("binance: combined-stream payloads are channel messages with data.e as the event", "[binance]") {
-    auto d = dialect("binance");
+    auto d = dialect_for("binance");
     Decoded trade = one(*d, R"({"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","p":"1.0"}})");
     CHECK(trade.kind == Kind::channel_message);
     CHECK(trade.channel == "btcusdt@trade");
@@ -193,7 +163,7 @@ TEST_CASE("binance: combined-stream payloads are channel messages with data.e as
 }
 
 TEST_CASE("binance: requests, results and errors", "[binance]") {
-    auto d = dialect("binance");
+    auto d = dialect_for("binance");
     std::string out;
     CHECK(encoded(d->request(out, "3", "LIST_SUBSCRIPTIONS", ""), out) ==
           R"({"method":"LIST_SUBSCRIPTIONS","params":[],"id":3})");
@@ -226,7 +196,7 @@ TEST_CASE("binance: requests, results and errors", "[binance]") {
 }
 
 TEST_CASE("binance: a new connection forgets the last one's subscribes, and serverShutdown reconnects", "[binance]") {
-    auto d = dialect("binance");
+    auto d = dialect_for("binance");
     std::string out;
     encoded(d->subscribe(out, "1", "btcusdt@trade", ""), out);
     d->open("", "");
@@ -244,7 +214,7 @@ TEST_CASE("binance: a new connection forgets the last one's subscribes, and serv
 // ---- AWS API Gateway -------------------------------------------------------------------------
 
 TEST_CASE("aws-apigateway: publish and request route by action", "[aws-apigateway]") {
-    auto d = dialect("aws-apigateway");
+    auto d = dialect_for("aws-apigateway");
     CHECK(std::string(d->name()) == "aws-apigateway");
     Opening opening = d->open("token", "");
     CHECK(opening.frames.empty());
@@ -284,7 +254,7 @@ TEST_CASE("aws-apigateway: publish and request route by action", "[aws-apigatewa
 }
 
 TEST_CASE("aws-apigateway: subscribe by requestId, channel messages, unsubscribe", "[aws-apigateway]") {
-    auto d = dialect("aws-apigateway");
+    auto d = dialect_for("aws-apigateway");
     std::string out;
     CHECK(encoded(d->subscribe(out, "3", "news", ""), out) ==
           R"({"action":"subscribe","channel":"news","requestId":"3"})");
@@ -312,14 +282,14 @@ TEST_CASE("aws-apigateway: subscribe by requestId, channel messages, unsubscribe
 }
 
 TEST_CASE("aws-apigateway: the heartbeat beats the 10-minute idle timeout", "[aws-apigateway]") {
-    auto d = dialect("aws-apigateway");
+    auto d = dialect_for("aws-apigateway");
     CHECK(d->heartbeat_interval_ms() == 540000);
     CHECK(d->heartbeat("1") == R"({"action":"ping"})");
     // A keep-alive the application asked for more often paces it; the default pingInterval
     // (30 s, not chosen) does not.
-    CHECK(dialect("aws-apigateway", {{"pingInterval", "20000"}})->heartbeat_interval_ms() == 20000);
-    CHECK(dialect("aws-apigateway", {{"pingInterval", "0"}})->heartbeat_interval_ms() == 540000);
-    CHECK(dialect("aws-apigateway", {{"pingInterval", "900000"}})->heartbeat_interval_ms() == 540000);
+    CHECK(dialect_for("aws-apigateway", {{"pingInterval", "20000"}})->heartbeat_interval_ms() == 20000);
+    CHECK(dialect_for("aws-apigateway", {{"pingInterval", "0"}})->heartbeat_interval_ms() == 540000);
+    CHECK(dialect_for("aws-apigateway", {{"pingInterval", "900000"}})->heartbeat_interval_ms() == 540000);
     CHECK(d->on_close(1001, "Going away").decision == ClosePolicy::Decision::table);
 }
 
@@ -330,7 +300,7 @@ TEST_CASE("cable, binance and aws dialects never throw on garbage", "[actioncabl
                             "{\"requestId\":[],\"data\":1}", "{\"requestId\":\"-1\"}", "{\"channel\":{},\"data\":1}",
                             "\xff\xfe", "{\"error\":null,\"id\":1}", "{\"id\":18446744073709551615,\"result\":null}"};
     for (const char *protocol : {"actioncable", "binance", "aws-apigateway"}) {
-        auto d = dialect(protocol);
+        auto d = dialect_for(protocol);
         for (const char *frame : frames) {
             INFO(protocol << ": " << frame);
             CHECK_NOTHROW(d->decode(frame, false));
@@ -355,7 +325,7 @@ TEST_CASE("cable, binance and aws dialects survive mutated server frames", "[act
     uint32_t state = 12345;  // a fixed LCG: the same mutations every run
     auto next = [&] { return state = state * 1664525u + 1013904223u; };
     for (const char *protocol : {"actioncable", "binance", "aws-apigateway"}) {
-        auto d = dialect(protocol);
+        auto d = dialect_for(protocol);
         std::string out;
         (void)d->subscribe(out, "1", "ChatChannel", R"({"room":"lobby"})");
         (void)d->subscribe(out, "2", "btcusdt@trade", "");

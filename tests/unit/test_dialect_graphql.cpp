@@ -2,21 +2,12 @@
 // graphql-ws library's protocol) and Apollo's legacy graphql-ws.
 #include <catch2/catch.hpp>
 
-#include <memory>
 #include <random>
 #include <string>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
+#include "dialect_test_support.hpp"
 
-#include "impl/config/options.hpp"
-#include "impl/protocol/dialect.hpp"
-
-using namespace tether;
-using namespace tether::protocol;
-using Catch::Matchers::Contains;
-using Kind = Decoded::Kind;
+using namespace dialect_test;
 
 namespace {
 
@@ -30,29 +21,10 @@ struct Flavour {
 const Flavour transport_ws{"graphql-transport-ws", "subscribe", "complete", "next"};
 const Flavour legacy_ws{"graphql-ws", "start", "stop", "data"};
 
-std::unique_ptr<Dialect> make(const Flavour &f) {
-    config::Options options;
-    return std::string(f.name) == "graphql-ws" ? make_graphql_ws_dialect(options)
-                                               : make_graphql_transport_ws_dialect(options);
-}
-
-boost::json::value parse_json(const std::string &text) {
-    boost::json::error_code ec;
-    boost::json::value v = boost::json::parse(text, ec);
-    INFO(text);
-    REQUIRE_FALSE(ec);
-    return v;
-}
-
 Incoming decode(Dialect &d, const std::string &text) { return d.decode(text, false); }
 
-Decoded only(const Incoming &in) {
-    REQUIRE(in.messages.size() == 1);
-    return in.messages[0];
-}
-
 void check_encoding(const Flavour &f) {
-    auto d = make(f);
+    auto d = dialect_for(f.name);
     CHECK(std::string(d->name()) == f.name);
     CHECK_FALSE(d->confirms_subscriptions());
     CHECK(d->heartbeat_interval_ms() == 0);
@@ -112,7 +84,7 @@ void check_encoding(const Flavour &f) {
 }
 
 void check_opening(const Flavour &f) {
-    auto d = make(f);
+    auto d = dialect_for(f.name);
     Opening o = d->open("", "");
     CHECK(o.wait_for_ready);
     REQUIRE(o.frames.size() == 1);
@@ -131,7 +103,7 @@ void check_opening(const Flavour &f) {
 }
 
 void check_results(const Flavour &f) {
-    auto d = make(f);
+    auto d = dialect_for(f.name);
     const std::string result = std::string(R"({"type":")") + f.result + R"(","id":"5","payload":)";
     // A result: an item for whichever operation has the id, the payload as the server sent it.
     Decoded item = only(decode(*d, result + R"({"data":{"messages":{"text":"hi"}}}})"));
@@ -207,7 +179,7 @@ TEST_CASE("graphql-transport-ws: results, errors and completions", "[graphql-tra
 TEST_CASE("graphql-ws: results, errors and completions", "[graphql-ws]") { check_results(legacy_ws); }
 
 TEST_CASE("graphql-transport-ws: ping is answered with pong, pong ignored", "[graphql-transport-ws]") {
-    auto d = make(transport_ws);
+    auto d = dialect_for(transport_ws.name);
     Incoming in = decode(*d, R"({"type":"ping"})");
     REQUIRE(in.replies.size() == 1);
     CHECK(parse_json(in.replies[0]) == parse_json(R"({"type":"pong"})"));
@@ -225,7 +197,7 @@ TEST_CASE("graphql-transport-ws: ping is answered with pong, pong ignored", "[gr
 }
 
 TEST_CASE("graphql-transport-ws: close codes", "[graphql-transport-ws]") {
-    auto d = make(transport_ws);
+    auto d = dialect_for(transport_ws.name);
     using Decision = ClosePolicy::Decision;
     for (int code : {4401, 4403}) {
         const ClosePolicy p = d->on_close(code, "Forbidden");
@@ -254,7 +226,7 @@ TEST_CASE("graphql-transport-ws: close codes", "[graphql-transport-ws]") {
 }
 
 TEST_CASE("graphql-ws: ka is ignored and connection_error refuses only before the ack", "[graphql-ws]") {
-    auto d = make(legacy_ws);
+    auto d = dialect_for(legacy_ws.name);
     d->open("t", "");
     CHECK(only(decode(*d, R"({"type":"ka"})")).kind == Kind::ignore);
     Decoded refused = only(decode(*d, R"({"type":"connection_error","payload":{"message":"invalid token"}})"));
@@ -289,7 +261,7 @@ TEST_CASE("graphql dialects: decode survives any input", "[graphql-transport-ws]
         R"({"type":"complete","id":"4","payload":null})",
     };
     for (const Flavour *f : {&transport_ws, &legacy_ws}) {
-        auto d = make(*f);
+        auto d = dialect_for(f->name);
         for (int i = 0; i < 4000; ++i) {
             std::string text = seeds[i % 6];
             const int edits = 1 + static_cast<int>(rng() % 4);

@@ -2,48 +2,19 @@
 // what each received frame means, including the state a dialect keeps across a reconnect.
 #include <catch2/catch.hpp>
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "impl/protocol/dialect.hpp"
+#include "dialect_test_support.hpp"
 
-using namespace tether;
-using namespace tether::protocol;
-using Catch::Matchers::Contains;
-using Kind = Decoded::Kind;
+using namespace dialect_test;
 
 namespace {
 
-std::unique_ptr<Dialect> make(config::Protocol protocol) {
-    config::Options options;
-    options.protocol = protocol;
-    std::unique_ptr<Dialect> d = make_dialect(options);
-    REQUIRE(d != nullptr);
-    return d;
-}
-
-Decoded one(Dialect &d, const std::string &frame) {
-    Incoming in = d.decode(frame, false);
-    REQUIRE(in.messages.size() == 1);
-    return in.messages[0];
-}
-
+// The frame of a subscribe, which must succeed.
 std::string subscribed(Dialect &d, const std::string &wire, const std::string &channel, const std::string &params = "") {
     std::string out;
-    const Error e = d.subscribe(out, wire, channel, params);
-    INFO(e.message);
-    REQUIRE(!e.failed());
-    return out;
-}
-
-template <class Op>
-std::string frame_of(Op op) {
-    std::string out;
-    const Error e = op(out);
-    INFO(e.message);
-    REQUIRE(!e.failed());
-    return out;
+    return encoded(d.subscribe(out, wire, channel, params), out);
 }
 
 // Every prefix of every frame: decode must survive text cut anywhere.
@@ -61,7 +32,7 @@ void decode_prefixes(Dialect &d, const std::vector<std::string> &frames) {
 // ---- phoenix ---------------------------------------------------------------------------------
 
 TEST_CASE("phoenix: ready at open, no frames", "[phoenix]") {
-    auto d = make(config::Protocol::phoenix);
+    auto d = dialect_for("phoenix");
     CHECK(std::string(d->name()) == "phoenix");
     const Opening opening = d->open("tok", "");
     CHECK(opening.frames.empty());
@@ -70,7 +41,7 @@ TEST_CASE("phoenix: ready at open, no frames", "[phoenix]") {
 }
 
 TEST_CASE("phoenix: join, its replies, and the params it takes", "[phoenix]") {
-    auto d = make(config::Protocol::phoenix);
+    auto d = dialect_for("phoenix");
     d->open("", "");
     CHECK(subscribed(*d, "3", "room:lobby") == R"(["3","3","room:lobby","phx_join",{}])");
     CHECK(subscribed(*d, "4", "room:b", R"({"since":1})") == R"(["4","4","room:b","phx_join",{"since":1}])");
@@ -99,18 +70,18 @@ TEST_CASE("phoenix: join, its replies, and the params it takes", "[phoenix]") {
 }
 
 TEST_CASE("phoenix: publish and request are pushes of {event, payload}", "[phoenix]") {
-    auto d = make(config::Protocol::phoenix);
+    auto d = dialect_for("phoenix");
     d->open("", "");
     std::string out;
     // Not joined: no join_ref to give.
-    CHECK(frame_of([&](std::string &o) { return d->publish(o, "room:x", R"({"event":"new_msg","payload":{"a":1}})"); }) ==
+    CHECK(encoded(d->publish(out, "room:x", R"({"event":"new_msg","payload":{"a":1}})"), out) ==
           R"([null,null,"room:x","new_msg",{"a":1}])");
     subscribed(*d, "3", "room:lobby");
-    CHECK(frame_of([&](std::string &o) { return d->publish(o, "room:lobby", R"({"event":"new_msg","payload":"hi"})"); }) ==
+    CHECK(encoded(d->publish(out, "room:lobby", R"({"event":"new_msg","payload":"hi"})"), out) ==
           R"(["3",null,"room:lobby","new_msg","hi"])");
-    CHECK(frame_of([&](std::string &o) { return d->publish(o, "room:lobby", R"({"event":"poke"})"); }) ==
+    CHECK(encoded(d->publish(out, "room:lobby", R"({"event":"poke"})"), out) ==
           R"(["3",null,"room:lobby","poke",{}])");
-    CHECK(frame_of([&](std::string &o) { return d->request(o, "7", "room:lobby", R"({"event":"add","payload":{"a":1}})"); }) ==
+    CHECK(encoded(d->request(out, "7", "room:lobby", R"({"event":"add","payload":{"a":1}})"), out) ==
           R"(["3","7","room:lobby","add",{"a":1}])");
 
     for (const char *bad : {"", "5", R"({"payload":1})", R"({"event":3})", R"({"event":""})", "[]"}) {
@@ -142,8 +113,9 @@ TEST_CASE("phoenix: publish and request are pushes of {event, payload}", "[phoen
 }
 
 TEST_CASE("phoenix: pushes, broadcasts and the channel's end", "[phoenix]") {
-    auto d = make(config::Protocol::phoenix);
+    auto d = dialect_for("phoenix");
     d->open("", "");
+    std::string out;
     subscribed(*d, "3", "room:lobby");
     one(*d, R"(["3","3","room:lobby","phx_reply",{"status":"ok","response":{}}])");
 
@@ -163,7 +135,7 @@ TEST_CASE("phoenix: pushes, broadcasts and the channel's end", "[phoenix]") {
     CHECK(crashed.wire_id == "3");
     CHECK(crashed.is_error);
     // Gone: a publish there has no join_ref any more.
-    CHECK(frame_of([&](std::string &o) { return d->publish(o, "room:lobby", R"({"event":"e"})"); }) ==
+    CHECK(encoded(d->publish(out, "room:lobby", R"({"event":"e"})"), out) ==
           R"([null,null,"room:lobby","e",{}])");
 
     subscribed(*d, "4", "room:b");
@@ -174,17 +146,19 @@ TEST_CASE("phoenix: pushes, broadcasts and the channel's end", "[phoenix]") {
 }
 
 TEST_CASE("phoenix: leave, and the answers that follow it", "[phoenix]") {
-    auto d = make(config::Protocol::phoenix);
+    auto d = dialect_for("phoenix");
     d->open("", "");
+    std::string out;
     subscribed(*d, "3", "room:lobby");
-    CHECK(frame_of([&](std::string &o) { return d->unsubscribe(o, "3", "8", "room:lobby"); }) ==
+    CHECK(encoded(d->unsubscribe(out, "3", "8", "room:lobby"), out) ==
           R"(["3","8","room:lobby","phx_leave",{}])");
     CHECK(one(*d, R"(["3","8","room:lobby","phx_reply",{"status":"ok","response":{}}])").kind == Kind::ignore);
     CHECK(one(*d, R"(["3","3","room:lobby","phx_close",{}])").kind == Kind::ignore);
 }
 
 TEST_CASE("phoenix: a rejoin after a reconnect keeps the subscription's join_ref", "[phoenix][reconnect]") {
-    auto d = make(config::Protocol::phoenix);
+    auto d = dialect_for("phoenix");
+    std::string out;
     subscribed(*d, "1", "room:lobby");  // offline: checked, not sent
     d->open("", "");
     CHECK(subscribed(*d, "2", "room:lobby") == R"(["1","2","room:lobby","phx_join",{}])");
@@ -192,7 +166,7 @@ TEST_CASE("phoenix: a rejoin after a reconnect keeps the subscription's join_ref
     d->open("", "");  // the next connection
     CHECK(subscribed(*d, "5", "room:lobby") == R"(["1","5","room:lobby","phx_join",{}])");
     // A publish encoded in between names the same join_ref, which the server knows again.
-    CHECK(frame_of([&](std::string &o) { return d->publish(o, "room:lobby", R"({"event":"e"})"); }) ==
+    CHECK(encoded(d->publish(out, "room:lobby", R"({"event":"e"})"), out) ==
           R"(["1",null,"room:lobby","e",{}])");
     // A reply to the previous connection's join means nothing now.
     CHECK(one(*d, R"(["1","2","room:lobby","phx_reply",{"status":"ok","response":{}}])").kind == Kind::response);
@@ -205,7 +179,7 @@ TEST_CASE("phoenix: a rejoin after a reconnect keeps the subscription's join_ref
 }
 
 TEST_CASE("phoenix: the heartbeat", "[phoenix]") {
-    auto d = make(config::Protocol::phoenix);
+    auto d = dialect_for("phoenix");
     CHECK(d->heartbeat_interval_ms() == 30000);
     CHECK(d->heartbeat("12") == R"([null,"12","phoenix","heartbeat",{}])");
     CHECK(one(*d, R"([null,"12","phoenix","phx_reply",{"status":"ok","response":{}}])").kind == Kind::ignore);
@@ -214,7 +188,7 @@ TEST_CASE("phoenix: the heartbeat", "[phoenix]") {
 }
 
 TEST_CASE("phoenix: frames that are not V2 messages are not the manager's", "[phoenix]") {
-    auto d = make(config::Protocol::phoenix);
+    auto d = dialect_for("phoenix");
     d->open("", "");
     for (const char *frame : {"", "not json", "{}", "[]", R"([null,null,"t","e"])", R"([null,null,1,"e",{}])",
                               R"([null,null,"t",null,{}])", R"([null,null,"t","e",{},6])", "\xff\xfe"}) {
@@ -229,7 +203,7 @@ TEST_CASE("phoenix: frames that are not V2 messages are not the manager's", "[ph
 // ---- pusher ----------------------------------------------------------------------------------
 
 TEST_CASE("pusher: ready on connection_established, with its activity_timeout", "[pusher]") {
-    auto d = make(config::Protocol::pusher);
+    auto d = dialect_for("pusher");
     CHECK(std::string(d->name()) == "pusher");
     Opening opening = d->open("tok", "");
     CHECK(opening.frames.empty());
@@ -259,7 +233,7 @@ TEST_CASE("pusher: ready on connection_established, with its activity_timeout", 
 }
 
 TEST_CASE("pusher: the auth message goes out right after connection_established", "[pusher][auth]") {
-    auto d = make(config::Protocol::pusher);
+    auto d = dialect_for("pusher");
     const std::string signin = R"({"event":"pusher:signin","data":{"auth":"k:sig","user_data":"{}"}})";
     d->open("tok", signin);
     Incoming in = d->decode(R"({"event":"pusher:connection_established","data":"{}"})", false);
@@ -268,7 +242,7 @@ TEST_CASE("pusher: the auth message goes out right after connection_established"
 }
 
 TEST_CASE("pusher: subscribe, unsubscribe and their answers", "[pusher]") {
-    auto d = make(config::Protocol::pusher);
+    auto d = dialect_for("pusher");
     d->open("", "");
     CHECK(subscribed(*d, "1", "news") == R"({"event":"pusher:subscribe","data":{"channel":"news"}})");
     CHECK(subscribed(*d, "2", "private-x", R"({"auth":"k:s","channel_data":"{}","channel":"other"})") ==
@@ -277,7 +251,7 @@ TEST_CASE("pusher: subscribe, unsubscribe and their answers", "[pusher]") {
     const Error e = d->subscribe(out, "3", "private-x", R"("k:s")");
     CHECK(e.status == TETHER_E_INVALID_ARGUMENT);
     CHECK_THAT(e.message, Contains("JSON object"));
-    CHECK(frame_of([&](std::string &o) { return d->unsubscribe(o, "1", "4", "news"); }) ==
+    CHECK(encoded(d->unsubscribe(out, "1", "4", "news"), out) ==
           R"({"event":"pusher:unsubscribe","data":{"channel":"news"}})");
 
     Decoded ok = one(*d, R"({"event":"pusher_internal:subscription_succeeded","channel":"news","data":"{}"})");
@@ -295,13 +269,13 @@ TEST_CASE("pusher: subscribe, unsubscribe and their answers", "[pusher]") {
 }
 
 TEST_CASE("pusher: publish is a client event, request is not in the protocol", "[pusher]") {
-    auto d = make(config::Protocol::pusher);
+    auto d = dialect_for("pusher");
     d->open("", "");
-    CHECK(frame_of([&](std::string &o) { return d->publish(o, "private-c", R"({"event":"client-typing","data":{"a":1}})"); }) ==
-          R"({"event":"client-typing","channel":"private-c","data":{"a":1}})");
-    CHECK(frame_of([&](std::string &o) { return d->publish(o, "private-c", R"({"event":"client-x"})"); }) ==
-          R"({"event":"client-x","channel":"private-c","data":{}})");
     std::string out;
+    CHECK(encoded(d->publish(out, "private-c", R"({"event":"client-typing","data":{"a":1}})"), out) ==
+          R"({"event":"client-typing","channel":"private-c","data":{"a":1}})");
+    CHECK(encoded(d->publish(out, "private-c", R"({"event":"client-x"})"), out) ==
+          R"({"event":"client-x","channel":"private-c","data":{}})");
     const Error server_event = d->publish(out, "private-c", R"({"event":"typing","data":{}})");
     CHECK(server_event.status == TETHER_E_INVALID_ARGUMENT);
     CHECK_THAT(server_event.message, Contains("'typing'"));
@@ -317,7 +291,7 @@ TEST_CASE("pusher: publish is a client event, request is not in the protocol", "
 }
 
 TEST_CASE("pusher: channel events carry their name and their data, decoded", "[pusher]") {
-    auto d = make(config::Protocol::pusher);
+    auto d = dialect_for("pusher");
     d->open("", "");
     Decoded event = one(*d, R"({"event":"headline","channel":"news","data":"{\"title\":\"x\"}"})");
     CHECK(event.kind == Kind::channel_message);
@@ -336,7 +310,7 @@ TEST_CASE("pusher: channel events carry their name and their data, decoded", "[p
 }
 
 TEST_CASE("pusher: ping and pong", "[pusher][keepalive]") {
-    auto d = make(config::Protocol::pusher);
+    auto d = dialect_for("pusher");
     d->open("", "");
     Incoming ping = d->decode(R"({"event":"pusher:ping","data":{}})", false);
     CHECK(ping.replies == std::vector<std::string>{R"({"event":"pusher:pong","data":{}})"});
@@ -345,7 +319,7 @@ TEST_CASE("pusher: ping and pong", "[pusher][keepalive]") {
 }
 
 TEST_CASE("pusher: errors and close codes", "[pusher]") {
-    auto d = make(config::Protocol::pusher);
+    auto d = dialect_for("pusher");
     d->open("", "");
     // An error that announces a close is left to the close; its text explains the close.
     CHECK(one(*d, R"({"event":"pusher:error","data":{"code":4009,"message":"Connection is unauthorized"}})").kind ==
@@ -382,7 +356,7 @@ TEST_CASE("pusher: errors and close codes", "[pusher]") {
 }
 
 TEST_CASE("pusher: frames that are not the protocol's are not the manager's", "[pusher]") {
-    auto d = make(config::Protocol::pusher);
+    auto d = dialect_for("pusher");
     d->open("", "");
     for (const char *frame : {"", "nope", "[]", "{}", R"({"event":1})", R"({"event":""})", R"({"data":"{}"})", "\xff"}) {
         INFO(frame);

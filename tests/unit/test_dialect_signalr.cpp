@@ -5,29 +5,17 @@
 
 #include <string>
 
-#include "impl/config/options.hpp"
-#include "impl/protocol/dialect.hpp"
+#include "dialect_test_support.hpp"
 
-using namespace tether;
-using namespace tether::protocol;
-using Catch::Matchers::Contains;
-using Kind = Decoded::Kind;
+using namespace dialect_test;
 
 namespace {
 
 const std::string RS = "\x1e";
 
-std::unique_ptr<Dialect> make() {
-    config::Options options;
-    options.protocol = config::Protocol::signalr;
-    auto dialect = make_dialect(options);
-    REQUIRE(dialect != nullptr);
-    return dialect;
-}
-
 // A dialect past the handshake.
 std::unique_ptr<Dialect> ready() {
-    auto dialect = make();
+    auto dialect = dialect_for("signalr");
     dialect->open("", "");
     Incoming in = dialect->decode("{}" + RS, false);
     REQUIRE(in.messages.size() == 1);
@@ -35,16 +23,10 @@ std::unique_ptr<Dialect> ready() {
     return dialect;
 }
 
-Decoded one(Dialect &dialect, const std::string &frame) {
-    Incoming in = dialect.decode(frame, false);
-    REQUIRE(in.messages.size() == 1);
-    return in.messages[0];
-}
-
 }  // namespace
 
 TEST_CASE("signalr: open sends the json handshake and waits for its response", "[signalr]") {
-    auto dialect = make();
+    auto dialect = dialect_for("signalr");
     CHECK(std::string(dialect->name()) == "signalr");
     const Opening opening = dialect->open("secret-token", R"({"type":"authenticate"})");
     REQUIRE(opening.frames.size() == 1);
@@ -56,7 +38,7 @@ TEST_CASE("signalr: open sends the json handshake and waits for its response", "
 
 TEST_CASE("signalr: the handshake response makes the client ready or refuses it", "[signalr]") {
     SECTION("{} is ready, and records in the same frame follow it") {
-        auto dialect = make();
+        auto dialect = dialect_for("signalr");
         dialect->open("", "");
         Incoming in = dialect->decode("{}" + RS + R"({"type":1,"target":"news","arguments":[1]})" + RS, false);
         REQUIRE(in.messages.size() == 2);
@@ -64,7 +46,7 @@ TEST_CASE("signalr: the handshake response makes the client ready or refuses it"
         CHECK(in.messages[1].kind == Kind::channel_message);
     }
     SECTION("{\"error\"} is a refusal with the server's text") {
-        auto dialect = make();
+        auto dialect = dialect_for("signalr");
         dialect->open("", "");
         Decoded d = one(*dialect, R"({"error":"The protocol 'json' is not supported."})" + RS);
         CHECK(d.kind == Kind::refused);
@@ -231,7 +213,7 @@ TEST_CASE("signalr: what is not the hub protocol is left to the application", "[
 }
 
 TEST_CASE("signalr: decode survives any bytes", "[signalr]") {
-    auto dialect = make();
+    auto dialect = dialect_for("signalr");
     const std::string samples[] = {
         std::string("\x1e\x1e{\x1e}", 5), std::string("\0\x1e\xff", 3), "{\"type\":7,\"allowReconnect\":\"yes\"}",
         "{\"type\":18446744073709551615}", "{\"type\":-1}", "{\"type\":1.5}", "{\"error\":null}",

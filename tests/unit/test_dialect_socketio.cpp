@@ -6,34 +6,17 @@
 #include <random>
 #include <string>
 
-#include "impl/config/options.hpp"
-#include "impl/protocol/dialect.hpp"
+#include "dialect_test_support.hpp"
 
-using namespace tether;
-using namespace tether::protocol;
-using Catch::Matchers::Contains;
-using Kind = Decoded::Kind;
+using namespace dialect_test;
 
 namespace {
 
 const char *const kOpenPacket =
     R"(0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000})";
 
-std::unique_ptr<Dialect> make(const char *nsp = "/") {
-    config::Options options;
-    REQUIRE_FALSE(config::set_option(options, "protocol", "socketio"));
-    REQUIRE_FALSE(config::set_option(options, "namespace", nsp));
-    auto dialect = make_dialect(options);
-    REQUIRE(dialect != nullptr);
-    return dialect;
-}
-
-Decoded one(Dialect &d, std::string_view frame) {
-    Incoming in = d.decode(frame, false);
-    REQUIRE(in.messages.size() == 1);
-    CHECK(in.replies.empty());
-    return in.messages[0];
-}
+// A dialect of the namespace `nsp`.
+std::unique_ptr<Dialect> make(const char *nsp = "/") { return dialect_for("socketio", {{"namespace", nsp}}); }
 
 // The server's open packet and the CONNECT it calls for.
 std::string connect_reply(Dialect &d) {
@@ -54,12 +37,6 @@ std::unique_ptr<Dialect> ready(const char *nsp = "/") {
     const std::string prefix = std::string(nsp) == "/" ? "" : std::string(nsp) + ",";
     CHECK(one(*d, "40" + prefix + R"({"sid":"Y1z3bVsZ5m9nYfNqAAAD"})").kind == Kind::ready);
     return d;
-}
-
-std::string encoded(Error e, const std::string &out) {
-    INFO(e.message);
-    REQUIRE_FALSE(e);
-    return out;
 }
 
 }  // namespace

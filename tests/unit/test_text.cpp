@@ -5,10 +5,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "dialect_test_support.hpp"
 #include "impl/common/text.hpp"
 
 using namespace tether;
 using Catch::Matchers::Contains;
+using dialect_test::parse_json;
 
 namespace {
 
@@ -20,14 +22,6 @@ std::string unescape(const std::string &contents) {
     REQUIRE_FALSE(ec);
     REQUIRE(v.is_string());
     return std::string(v.get_string());
-}
-
-boost::json::value parse_json(const std::string &text) {
-    boost::json::error_code ec;
-    boost::json::value v = boost::json::parse(text, ec);
-    INFO(text);
-    REQUIRE_FALSE(ec);
-    return v;
 }
 
 }  // namespace
