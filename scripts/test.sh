@@ -2,7 +2,7 @@
 # The test command: installs what is missing, builds once, runs every test.
 #   1. a normal build (RelWithDebInfo): every ctest test (unit, server, C ABI, install, examples)
 #   2. an ASan + UBSan build: every C++ test again
-#   3. a TSan build: the C ABI tests (threads, lifetime, reconnects)
+#   3. a TSan build: the C ABI and protocol tests (threads, lifetime, reconnects)
 # ccache makes repeated runs cheap. Set TETHER_SKIP_SANITIZERS=1 for a quick local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,9 +53,9 @@ if [ "${TETHER_SKIP_SANITIZERS:-0}" != 1 ]; then
   section "TSan build"
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTETHER_SANITIZE=thread \
         -DTETHER_BUILD_EXAMPLES=OFF -DTETHER_PREBUILT_TEST_SERVER="$TETHER_TEST_SERVER" >/dev/null
-  cmake --build build-tsan -j"$jobs" --target tether_client_tests
-  section "C ABI tests under TSan"
-  ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L client
+  cmake --build build-tsan -j"$jobs" --target tether_client_tests tether_protocol_tests
+  section "C ABI and protocol tests under TSan"
+  ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L "client|protocol"
 fi
 
 section "fuzzing (10 s per target; scripts/fuzz.sh SECONDS for longer)"

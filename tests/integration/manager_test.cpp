@@ -63,6 +63,7 @@ TEST_CASE("channels: a refused subscription is reported and removed", "[manager]
     CHECK(failed.id == id);
     CHECK(failed.status == TETHER_E_REMOTE);
     CHECK(contains(failed.text, "forbidden-room"));
+    CHECK(contains(failed.data, "\"message\""));  // the server's error JSON
     CHECK(tether_client_unsubscribe(client.get(), id) == TETHER_E_INVALID_ARGUMENT);
 }
 
