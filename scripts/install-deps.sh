@@ -9,6 +9,7 @@ packages=(
   catch2          # C++ tests
   tinyproxy       # the HTTP CONNECT proxy the proxy tests tunnel through
   golang-go       # the Go binding (cgo); Rust (cargo), Node (npm) and .NET come with the machine
+  python3-websockets python3-autobahn   # independent servers of the conformance tests
   clang-14 libclang-rt-14-dev   # libFuzzer targets (scripts/fuzz.sh)
 )
 
