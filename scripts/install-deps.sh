@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev ca-certificates
   catch2          # C++ tests
   tinyproxy       # the HTTP CONNECT proxy the proxy tests tunnel through
+  valgrind        # memcheck of the C examples (scripts/valgrind-examples.sh)
   golang-go       # the Go binding (cgo); Rust (cargo), Node (npm) and .NET come with the machine
   python3-websockets python3-autobahn   # independent servers of the conformance tests
   clang-14 libclang-rt-14-dev   # libFuzzer targets (scripts/fuzz.sh)

@@ -38,6 +38,9 @@
  * 4. tether_client_destroy() never blocks and may run on any thread (finalizers too). Once it
  *    returns, no new callback for that client starts. The release_user_data callback runs exactly
  *    once, after the last callback has returned: it is the one safe place to free user_data.
+ *    A callback that is running while destroy is called may still call its own client until it
+ *    returns; the handle is freed after release_user_data. No other call may use the handle once
+ *    destroy has been called.
  * 5. tether_client_close() is the graceful close. It always ends in a TETHER_EVENT_CLOSE within
  *    the closeTimeout, whatever the peer does.
  * 6. Operations that complete later carry a caller-chosen uint64_t id that comes back in their
@@ -471,8 +474,10 @@ TETHER_API tether_status TETHER_CALL tether_client_poll(tether_client *client, i
  *
  * The RECONNECT event is the moment to call it: the new token is used for the attempt that the
  * event announces. The current connection is not touched.
- * @param token The new token, copied; NULL or "" clears it.
- * @returns TETHER_OK, TETHER_E_INVALID_ARGUMENT, TETHER_E_INVALID_UTF8.
+ * @param token The new token, copied; NULL or "" clears it. It follows the rules of the authToken
+ *              option: no control characters or tabs, and with subprotocol auth an HTTP token.
+ * @returns TETHER_OK, TETHER_E_INVALID_ARGUMENT, TETHER_E_INVALID_UTF8, TETHER_E_BAD_OPTION_VALUE
+ *          (the token breaks those rules; the message does not show it).
  */
 TETHER_API tether_status TETHER_CALL tether_client_set_token(tether_client *client,
                                                              const char *token);

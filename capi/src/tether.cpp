@@ -223,19 +223,25 @@ tether_status tether_client_new(tether_client **out, tether_runtime *runtime,
             session->set_interceptor(std::move(manager));
         }
         client->session = std::move(session);
-        *out = client.release();
+        // The handle lives until the last callback has returned, not just until destroy
+        // returns: a callback running meanwhile may still call its own client.
+        tether_client *handle = client.release();
+        handle->session->set_after_release([handle] { delete handle; });
+        *out = handle;
         return TETHER_OK;
     });
 }
 
 void tether_client_destroy(tether_client *client) {
     if (client == nullptr) return;
+    // The handle is freed once release_user_data has run (maybe inside destroy, maybe when a
+    // running callback returns); the local reference keeps the session alive through destroy().
+    const std::shared_ptr<tether::session::Session> session = client->session;
     try {
-        client->session->destroy();
+        session->destroy();
     } catch (...) {
         // destroy() only posts; an allocation failure here leaves the session to its timers.
     }
-    delete client;
 }
 
 tether_status tether_client_connect(tether_client *client) {

@@ -200,6 +200,10 @@ Error set_protocol(Options &o, const Spec &s, std::string_view v) {
 }
 std::string get_protocol(const Options &o) { return to_string(o.protocol); }
 
+constexpr const char *kSubprotocolTokenRule =
+    "authToken: subprotocol auth sends the token in Sec-WebSocket-Protocol, which allows only letters, "
+    "digits and !#$%&'*+-.^_`|~; the token has other characters (value not shown)";
+
 // Never echo the token: not in this message, not in any other.
 Error set_auth_token(Options &o, const Spec &s, std::string_view v) {
     if (find_control(v) != std::string_view::npos || v.find('\t') != std::string_view::npos)
@@ -920,10 +924,18 @@ Error check_ready_to_connect(const Options &o) {
     }
     if (o.auth_method == AuthMethod::subprotocol && !o.auth_token.empty() &&
         !is_http_token(o.auth_token)) {
+        return make_error(TETHER_E_BAD_OPTION_VALUE, kSubprotocolTokenRule);
+    }
+    return ok();
+}
+
+Error check_auth_token(AuthMethod method, std::string_view token) {
+    if (find_control(token) != std::string_view::npos || token.find('\t') != std::string_view::npos) {
         return make_error(TETHER_E_BAD_OPTION_VALUE,
-                          "authToken: subprotocol auth sends the token in Sec-WebSocket-Protocol, "
-                          "which allows only letters, digits and !#$%&'*+-.^_`|~; the token has "
-                          "other characters (value not shown)");
+                          "authToken: must not contain control characters or tabs (value not shown)");
+    }
+    if (method == AuthMethod::subprotocol && !token.empty() && !is_http_token(token)) {
+        return make_error(TETHER_E_BAD_OPTION_VALUE, kSubprotocolTokenRule);
     }
     return ok();
 }

@@ -96,6 +96,11 @@ const std::string &options_schema_json();
 Error check_ready_to_connect(const Options &o);
 
 // --- addition ---
+// The rules a token set at run time (tether_client_set_token) must follow, as authToken does: no
+// control characters or tabs, and with subprotocol auth an HTTP token. "" (no token) passes. The
+// message never shows the value.
+Error check_auth_token(AuthMethod method, std::string_view token);
+
 // The text form of an AuthMethod / MessageFormat ("query-param", "json").
 const char *to_string(AuthMethod m) noexcept;
 const char *to_string(MessageFormat f) noexcept;

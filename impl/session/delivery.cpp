@@ -30,7 +30,12 @@ void Delivery::invoke(const tether_event &ev) {
         // destroy() ran while this callback was running (perhaps inside it): release is ours.
         if (shut_ && !released_) release_now = released_ = true;
     }
-    if (release_now && release_ != nullptr) release_(user_data_);
+    if (release_now) release();
+}
+
+void Delivery::release() {
+    if (release_ != nullptr) release_(user_data_);
+    if (after_release_) after_release_();
 }
 
 bool Delivery::emit(EventPtr ev) {
@@ -94,7 +99,7 @@ void Delivery::shutdown() {
         shut_ = true;
         if (!in_callback_) release_now = released_ = true;
     }
-    if (release_now && release_ != nullptr) release_(user_data_);
+    if (release_now) release();
 }
 
 }  // namespace tether::session

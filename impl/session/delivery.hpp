@@ -37,8 +37,14 @@ public:
 
     int32_t mode() const noexcept { return mode_; }
 
+    // Runs right after release_user_data (or where it would run when there is none), exactly
+    // once: the C ABI frees the client handle there, so that a callback still running when
+    // tether_client_destroy() returns can go on using its own handle. Set before connect().
+    void set_after_release(std::function<void()> after) { after_release_ = std::move(after); }
+
 private:
     void invoke(const tether_event &ev);
+    void release();
 
     const int32_t mode_;
     const tether_event_cb on_event_;
@@ -56,6 +62,7 @@ private:
     std::deque<EventPtr> queue_;
     bool was_full_ = false;
     std::function<void()> space_callback_;
+    std::function<void()> after_release_;
 };
 
 }  // namespace tether::session

@@ -215,6 +215,8 @@ Error Session::close(int32_t code, std::string reason) {
 }
 
 Error Session::set_token(std::string token) {
+    // It goes into the request line or a header: a CR LF in it would make a header of its own.
+    if (Error e = config::check_auth_token(options_.auth_method, token)) return e;
     std::lock_guard<std::mutex> lock(token_mutex_);
     token_ = std::move(token);
     return ok();
@@ -300,6 +302,7 @@ void Session::open_connection() {
     params.tls = tls_;
     params.connect_timeout_ms = options_.connect_timeout_ms;
     params.handshake_timeout_ms = options_.handshake_timeout_ms;
+    params.close_timeout_ms = options_.close_timeout_ms;
     params.max_message_size = options_.max_message_size;
 
     conn_ = transport::make_connection(strand_, std::move(params));
@@ -370,7 +373,8 @@ void Session::send_auth_message() {
                          false, 0};
     writing_ = true;
     const uint64_t generation = generation_;
-    conn_->async_write(false, inflight_->data, [self = shared_from_this(), generation](const Failure *failure) {
+    auto payload = std::make_shared<const std::string>(std::move(inflight_->data));
+    conn_->async_write(false, *payload, [self = shared_from_this(), generation, payload](const Failure *failure) {
         if (generation != self->generation_) return;
         self->writing_ = false;
         self->inflight_.reset();  // the auth message is ours: it never gets SENT/SEND_FAILED
@@ -507,13 +511,18 @@ void Session::pump_writes() {
     }
     writing_ = true;
     const uint64_t generation = generation_;
-    conn_->async_write(inflight_->binary, inflight_->data,
-                       [self = shared_from_this(), generation](const Failure *failure) {
-                           self->on_write(generation, failure);
+    // The connection reads these bytes until its handler runs, also after drop_connection() has
+    // moved on (Beast masks a large message and copies it chunk by chunk as the socket takes
+    // it), while inflight_ may by then be reset or hold the next connection's message: the
+    // handler owns them.
+    auto payload = std::make_shared<const std::string>(std::move(inflight_->data));
+    conn_->async_write(inflight_->binary, *payload,
+                       [self = shared_from_this(), generation, payload](const Failure *failure) {
+                           self->on_write(generation, failure, payload->size());
                        });
 }
 
-void Session::on_write(uint64_t generation, const Failure *failure) {
+void Session::on_write(uint64_t generation, const Failure *failure, size_t size) {
     if (generation != generation_) return;
     writing_ = false;
     if (failure) {
@@ -521,7 +530,7 @@ void Session::on_write(uint64_t generation, const Failure *failure) {
         return;
     }
     messages_sent_.fetch_add(1, std::memory_order_relaxed);
-    bytes_sent_.fetch_add(inflight_->data.size(), std::memory_order_relaxed);
+    bytes_sent_.fetch_add(size, std::memory_order_relaxed);
     const uint64_t id = inflight_->id;
     const uint64_t tag = inflight_->tag;
     inflight_.reset();
@@ -795,6 +804,9 @@ void Session::teardown() {
     // After destroy(): no events can be delivered any more; just let go of the network politely.
     reconnect_timer_.cancel();
     close_timer_.cancel();
+    // The manager's request timers and heartbeat would keep the session (and its runtime's
+    // threads) alive until they fire: end them now. Their events go nowhere.
+    if (interceptor_) interceptor_->on_connection_lost(true);
     {
         std::lock_guard<std::mutex> lock(queue_mutex_);
         queue_.clear();

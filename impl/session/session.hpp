@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,6 +48,8 @@ public:
     Error poll(int32_t timeout_ms, tether_event **out) { return delivery_.poll(timeout_ms, out); }
     Error set_token(std::string token);
     void destroy();
+    // Runs once after release_user_data: see Delivery::set_after_release. Before connect() only.
+    void set_after_release(std::function<void()> after) { delivery_.set_after_release(std::move(after)); }
 
     // For the layer above (impl/manager). set_interceptor only before connect().
     void set_interceptor(std::shared_ptr<Interceptor> interceptor) { interceptor_ = std::move(interceptor); }
@@ -104,7 +107,7 @@ private:
     void on_read(uint64_t generation, const transport::Failure *failure, bool binary, std::string data);
     bool is_auth_confirmation(const std::string &data) const;
     void pump_writes();
-    void on_write(uint64_t generation, const transport::Failure *failure);
+    void on_write(uint64_t generation, const transport::Failure *failure, size_t size);
     void schedule_ping();
     void send_ping();
     void on_pong(std::string_view payload);

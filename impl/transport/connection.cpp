@@ -1,9 +1,12 @@
 #include "impl/transport/connection.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <memory>
 #include <type_traits>
 
+#include <boost/asio/compose.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -94,14 +97,87 @@ Failure stream_failure(const error_code &ec) {
     return make_failure(TETHER_E_IO, "connection lost: " + ec.message());
 }
 
+// The layers under the WebSocket stream, each with a teardown of its own. Beast's teardown, run
+// once the WebSocket layer is done (a close handshake, or failing the connection on a protocol
+// error), waits without bound for the peer to close TCP, and over TLS a peer that closes without
+// close_notify turns the outcome already decided (the peer's close frame, or the 1002/1007 that
+// failed the connection) into "stream truncated". Ours waits at most closeTimeout and always
+// succeeds, so that the WebSocket layer reports what actually ended the connection.
+class PlainLayer : public beast::tcp_stream {
+public:
+    using beast::tcp_stream::tcp_stream;
+    std::chrono::milliseconds teardown_timeout{5000};
+};
+
+class TlsLayer : public ssl::stream<beast::tcp_stream> {
+public:
+    using ssl::stream<beast::tcp_stream>::stream;
+    std::chrono::milliseconds teardown_timeout{5000};
+};
+
+void close_now(beast::tcp_stream &stream) {
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.close();
+}
+
+// Reads and discards until the peer closes TCP, an error, or the stream's expiry.
+struct PlainTeardownOp {
+    PlainLayer &layer;
+    std::unique_ptr<std::array<char, 1024>> buffer = std::make_unique<std::array<char, 1024>>();
+
+    template <class Self>
+    void operator()(Self &self, error_code ec = {}, std::size_t = 0) {
+        if (!ec) {
+            layer.async_read_some(net::buffer(*buffer), std::move(self));
+            return;
+        }
+        close_now(layer);
+        self.complete(error_code{});
+    }
+};
+
+struct TlsTeardownOp {
+    TlsLayer &layer;
+    bool started = false;
+
+    template <class Self>
+    void operator()(Self &self, error_code = {}) {
+        if (!started) {
+            started = true;
+            layer.async_shutdown(std::move(self));  // close_notify both ways, bounded by the expiry
+            return;
+        }
+        close_now(layer.next_layer());
+        self.complete(error_code{});
+    }
+};
+
+// Found by Beast through argument-dependent lookup; a better match than its own overloads.
+template <class Handler>
+auto async_teardown(beast::role_type role, PlainLayer &layer, Handler &&handler) {
+    error_code ignored;
+    if (role == beast::role_type::server) layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    layer.expires_after(layer.teardown_timeout);
+    return net::async_compose<Handler, void(error_code)>(PlainTeardownOp{layer}, handler, layer);
+}
+
+template <class Handler>
+auto async_teardown(beast::role_type, TlsLayer &layer, Handler &&handler) {
+    layer.next_layer().expires_after(layer.teardown_timeout);
+    return net::async_compose<Handler, void(error_code)>(TlsTeardownOp{layer}, handler, layer);
+}
+
 template <class NextLayer>
 class BasicConnection final : public Connection,
                               public std::enable_shared_from_this<BasicConnection<NextLayer>> {
-    static constexpr bool kTls = !std::is_same_v<NextLayer, beast::tcp_stream>;
+    static constexpr bool kTls = std::is_same_v<NextLayer, TlsLayer>;
 
 public:
     BasicConnection(const net::any_io_executor &ex, ConnectParams params)
-        : params_(std::move(params)), resolver_(ex), ws_(make_stream(ex, params_)), deadline_(ex) {}
+        : params_(std::move(params)), resolver_(ex), ws_(make_stream(ex, params_)), deadline_(ex) {
+        ws_.next_layer().teardown_timeout = std::chrono::milliseconds(std::max<int64_t>(1, params_.close_timeout_ms));
+    }
 
     void async_open(OpenHandler handler) override {
         open_handler_ = std::move(handler);
@@ -437,9 +513,9 @@ std::string openssl_reason() {
 
 std::shared_ptr<Connection> make_connection(const net::any_io_executor &executor, ConnectParams params) {
     if (params.url.secure) {
-        return std::make_shared<BasicConnection<ssl::stream<beast::tcp_stream>>>(executor, std::move(params));
+        return std::make_shared<BasicConnection<TlsLayer>>(executor, std::move(params));
     }
-    return std::make_shared<BasicConnection<beast::tcp_stream>>(executor, std::move(params));
+    return std::make_shared<BasicConnection<PlainLayer>>(executor, std::move(params));
 }
 
 Error make_tls_context(std::shared_ptr<ssl::context> &out, const std::string &ca_file,

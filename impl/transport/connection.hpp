@@ -36,6 +36,9 @@ struct ConnectParams {
     std::shared_ptr<boost::asio::ssl::context> tls;  // required for wss://
     int64_t connect_timeout_ms = 10000;
     int64_t handshake_timeout_ms = 10000;
+    // How long the end of a connection waits for the peer to close TCP (and TLS) after the
+    // WebSocket layer is done with it: after a close handshake, or after failing the connection.
+    int64_t close_timeout_ms = 5000;
     uint64_t max_message_size = 16u << 20;
 };
 

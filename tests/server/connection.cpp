@@ -4,6 +4,7 @@
 #include "plan.hpp"
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -108,6 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
     log(std::string(request_.method_string()) + " " + std::string(request_.target()));
 
     if (plan_.hang) return drain_transport();
+    if (plan_.raw_answer) return write_raw_answer();
     if (plan_.http_status != 0) return refuse(plan_.http_status, plan_.http_body);
     if (!websocket::is_upgrade(request_))
       return refuse(426, "tether-test-server only speaks WebSocket: send an upgrade request\n");
@@ -140,6 +142,48 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
     }
   }
 
+  // --- Bad peers: raw bytes below the WebSocket layer ------------------------------------------
+
+  // /not-websocket, /slow-upgrade: the HTTP answer as written in the plan, at once or one byte
+  // per gap; then like a refusal (html) or held open without a word (a 101 the client must judge).
+  void write_raw_answer() {
+    const std::string& answer = *plan_.raw_answer;
+    if (raw_offset_ == answer.size()) {
+      log("raw answer written");
+      if (plan_.raw_answer_closes) return on_refused({}, 0);
+      return drain_transport();
+    }
+    const bool slow = plan_.raw_answer_byte_gap.count() > 0;
+    const std::size_t size = slow ? 1 : answer.size() - raw_offset_;
+    asio::async_write(ws_.next_layer(), asio::buffer(answer.data() + raw_offset_, size),
+                      [keep = self(), slow](error_code ec, std::size_t written) {
+                        if (ec) return keep->log("writing the raw answer failed: " + ec.message());
+                        keep->raw_offset_ += written;
+                        if (!slow) return keep->write_raw_answer();
+                        keep->timer_.expires_after(keep->plan_.raw_answer_byte_gap);
+                        keep->timer_.async_wait([keep](error_code wait_ec) {
+                          if (!wait_ec) keep->write_raw_answer();
+                        });
+                      });
+  }
+
+  // /bad-frame: the frame goes straight to the transport after the upgrade. The client answers
+  // with a close frame (1002 or 1007) and waits for the server to close TCP: the server does so
+  // once that close frame has arrived, or never with hold=1.
+  void write_raw_frame() {
+    asio::async_write(ws_.next_layer(), asio::buffer(*plan_.raw_frame), [keep = self()](error_code ec, std::size_t) {
+      if (ec) return keep->log("writing the bad frame failed: " + ec.message());
+      keep->log("bad frame written");
+      if (keep->plan_.hold_after_raw_frame) return keep->drain_transport();
+      keep->ws_.next_layer().async_read_some(asio::buffer(keep->drain_buffer_), [keep](error_code, std::size_t) {
+        keep->log("closing after the bad frame");
+        error_code ignored;
+        beast::get_lowest_layer(keep->ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(keep->ws_).close();
+      });
+    });
+  }
+
   // Reads and discards raw bytes below the WebSocket layer until the client goes away: the
   // connection stays open without answering anything (/hang, /silent, refusals).
   void drain_transport() {
@@ -168,6 +212,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
     if (ec) return log("WebSocket accept failed: " + ec.message());
     log("upgraded" + (plan_.subprotocol ? ", subprotocol " + *plan_.subprotocol : std::string{}));
     if (plan_.silent) return drain_transport();
+    if (plan_.raw_frame) return write_raw_frame();
     if (plan_.json) {
       if (plan_.json->push_channel)
         state_.json.start_ticker(ws_.get_executor(), *plan_.json->push_channel, plan_.json->push_period);
@@ -394,6 +439,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
   http::response<http::string_body> response_;
   Plan plan_;
   std::array<char, 4096> drain_buffer_{};
+  std::size_t raw_offset_ = 0;  // bytes of plan_.raw_answer written so far
 
   beast::flat_buffer read_buffer_;
   bool reading_ = false;

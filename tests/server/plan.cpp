@@ -3,6 +3,9 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/json.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -155,6 +158,63 @@ std::string repeated_digits(std::size_t size) {
   return out;
 }
 
+// Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 section 4.2.2).
+std::string websocket_accept(std::string_view key) {
+  std::string text = std::string(key) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  unsigned char encoded[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+  int length = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
+  return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(length));
+}
+
+std::string switching_protocols(std::optional<std::string> accept) {
+  std::string answer =
+      "HTTP/1.1 101 Switching Protocols\r\nServer: tether-test-server\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\n";
+  if (accept) answer += "Sec-WebSocket-Accept: " + *accept + "\r\n";
+  return answer + "\r\n";
+}
+
+// /not-websocket: answers that a WebSocket client must refuse.
+std::optional<std::string> not_websocket_answer(std::string_view kind, const Request& request) {
+  if (kind == "html") {
+    const std::string body =
+        "<!doctype html>\n<html><head><title>Welcome</title></head><body><p>A web page, not a WebSocket "
+        "endpoint.</p></body></html>\n";
+    return "HTTP/1.1 200 OK\r\nServer: tether-test-server\r\nContent-Type: text/html; charset=utf-8\r\n"
+           "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  }
+  if (kind == "bad-accept") {
+    // The accept value of another key: what a proxy or a broken server that caches answers sends.
+    std::string key(request[http::field::sec_websocket_key]);
+    return switching_protocols(websocket_accept(key + "x"));
+  }
+  if (kind == "no-accept") return switching_protocols(std::nullopt);
+  return std::nullopt;
+}
+
+// /bad-frame: one frame from the server that breaks RFC 6455 (section 5).
+std::optional<std::string> bad_frame(std::string_view kind) {
+  using namespace std::string_literals;
+  if (kind == "opcode") return "\x83\x00"s;                     // FIN, opcode 0x3 (reserved)
+  if (kind == "reserved-bits") return "\xA1\x02hi"s;            // FIN|RSV2, text "hi": no extension defines RSV2
+  if (kind == "fragmented-control") return "\x09\x00"s;         // ping without FIN
+  if (kind == "long-control") return "\x89\x7E\x00\x7E"s + std::string(126, 'p');  // ping of 126 bytes
+  if (kind == "masked") {                                        // a masked text frame "hi"
+    const std::string key = "\x11\x22\x33\x44"s;
+    std::string frame = "\x81\x82"s + key;
+    frame += static_cast<char>('h' ^ key[0]);
+    frame += static_cast<char>('i' ^ key[1]);
+    return frame;
+  }
+  if (kind == "invalid-utf8") return "\x81\x04ok\xC3\x28"s;     // text "ok" + a broken 2-byte sequence
+  if (kind == "invalid-utf8-fragmented")                         // the broken sequence split over two frames
+    return "\x01\x03ok\xC3"s + "\x80\x01\x28"s;
+  if (kind == "continuation") return "\x80\x02hi"s;             // a continuation with nothing to continue
+  return std::nullopt;
+}
+
 void plan_route(Plan& plan, const std::string& path, Query& query, const std::vector<std::string>& offered,
                 const Request& request, ServerState& state) {
   if (path == "/echo") return;
@@ -262,6 +322,36 @@ void plan_route(Plan& plan, const std::string& path, Query& query, const std::ve
 
   if (path == "/hang") {
     plan.hang = true;
+    return;
+  }
+
+  if (path == "/not-websocket") {
+    std::string kind = query.text("answer").value_or("html");
+    std::optional<std::string> answer = not_websocket_answer(kind, request);
+    if (!answer) return refuse(plan, 400, "/not-websocket answer must be html, bad-accept or no-accept");
+    plan.raw_answer = std::move(answer);
+    plan.raw_answer_closes = kind == "html";
+    return;
+  }
+
+  if (path == "/slow-upgrade") {
+    std::uint64_t byte_ms = query.number("byte_ms", kMaxDelayMs).value_or(1000);
+    if (!query.error().empty()) return;
+    std::string key(request[http::field::sec_websocket_key]);
+    if (key.empty()) return refuse(plan, 426, "/slow-upgrade needs a WebSocket upgrade request");
+    plan.raw_answer = switching_protocols(websocket_accept(key));
+    plan.raw_answer_byte_gap = std::chrono::milliseconds(byte_ms);
+    return;
+  }
+
+  if (path == "/bad-frame") {
+    std::optional<std::string> frame = bad_frame(query.text("kind").value_or(""));
+    plan.hold_after_raw_frame = query.flag("hold");
+    if (!frame)
+      return refuse(plan, 400,
+                    "/bad-frame kind must be opcode, reserved-bits, fragmented-control, long-control, masked, "
+                    "invalid-utf8, invalid-utf8-fragmented or continuation");
+    plan.raw_frame = std::move(frame);
     return;
   }
 

@@ -51,10 +51,19 @@ struct Plan {
   unsigned http_status = 0;
   std::string http_body;
   bool hang = false;                         // read the request, never answer it
+  // Bad peers: an HTTP answer written byte for byte instead of Beast's (not upgraded), and
+  // whether the server closes after it (`raw_answer_closes`) or keeps the connection like /silent.
+  std::optional<std::string> raw_answer;
+  std::chrono::milliseconds raw_answer_byte_gap{0};  // the answer goes one byte per this gap
+  bool raw_answer_closes = false;
   std::optional<std::string> subprotocol;    // Sec-WebSocket-Protocol of the 101 response
 
   // After the handshake.
   bool silent = false;                       // never read or write a WebSocket frame again
+  // /bad-frame: raw bytes written right after the handshake, below the WebSocket layer. Then the
+  // server reads what the client sends (its close frame) and closes TCP, or with hold never closes.
+  std::optional<std::string> raw_frame;
+  bool hold_after_raw_frame = false;
   std::vector<OutgoingMessage> greetings;    // sent right after the handshake, before any echo
   std::optional<FirstMessageAuth> first_message_auth;
   std::optional<JsonSession> json;           // messages are answered by the json protocol, not echoed

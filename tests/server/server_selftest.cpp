@@ -535,3 +535,73 @@ TEST_CASE("/json: push_ms publishes ticks to a channel") {
   CHECK(tick() == first + 1);
   CHECK(tick() == first + 2);
 }
+
+namespace {
+
+// A raw upgrade request for `target` with the RFC 6455 sample key; returns what came back up to
+// and including the blank line, and leaves what followed it in `rest`.
+std::string raw_upgrade(tcp::socket& socket, const std::string& target, std::string& rest) {
+  asio::write(socket, asio::buffer("GET " + target +
+                                   " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+  std::string received;
+  std::size_t header_end = asio::read_until(socket, asio::dynamic_buffer(received), "\r\n\r\n");
+  rest = received.substr(header_end);
+  return received.substr(0, header_end);
+}
+
+// The accept value RFC 6455 gives for its sample key.
+constexpr const char* kSampleAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+}  // namespace
+
+TEST_CASE("bad peers: answers that are not an upgrade, slow answers, malformed frames") {
+  TestServer server;
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(kLoopback4, server.ws_port));
+  std::string rest;
+
+  SECTION("/not-websocket?answer=html: a 200 page, then the server closes") {
+    std::string head = raw_upgrade(socket, "/not-websocket?answer=html", rest);
+    CHECK(head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    CHECK(head.find("Content-Type: text/html") != std::string::npos);
+    error_code ec;
+    asio::read(socket, asio::dynamic_buffer(rest), ec);
+    CHECK(ec == asio::error::eof);
+    CHECK(rest.find("<html>") != std::string::npos);
+  }
+  SECTION("/not-websocket?answer=bad-accept and no-accept") {
+    const bool bad = GENERATE(true, false);
+    std::string head = raw_upgrade(socket, bad ? "/not-websocket?answer=bad-accept" : "/not-websocket?answer=no-accept", rest);
+    CHECK(head.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0) == 0);
+    CHECK(head.find(kSampleAccept) == std::string::npos);
+    CHECK((head.find("Sec-WebSocket-Accept:") != std::string::npos) == bad);
+  }
+  SECTION("/not-websocket with an unknown answer: 400") {
+    CHECK(raw_upgrade(socket, "/not-websocket?answer=teapot", rest).rfind("HTTP/1.1 400", 0) == 0);
+  }
+  SECTION("/slow-upgrade: the right answer, one byte at a time") {
+    auto start = std::chrono::steady_clock::now();
+    std::string head = raw_upgrade(socket, "/slow-upgrade?byte_ms=2", rest);
+    CHECK(head.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0) == 0);
+    CHECK(head.find(std::string("Sec-WebSocket-Accept: ") + kSampleAccept + "\r\n") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(2 * (head.size() - 1)));
+  }
+  SECTION("/bad-frame: the frame as documented, then the server closes after the client's close frame") {
+    std::string head = raw_upgrade(socket, "/bad-frame?kind=masked", rest);
+    REQUIRE(head.rfind("HTTP/1.1 101", 0) == 0);
+    if (rest.size() < 8) asio::read(socket, asio::dynamic_buffer(rest), asio::transfer_exactly(8 - rest.size()));
+    CHECK(rest == std::string("\x81\x82\x11\x22\x33\x44", 6) + char('h' ^ 0x11) + char('i' ^ 0x22));
+    // A masked close frame 1002, as a client sends it.
+    asio::write(socket, asio::buffer(std::string("\x88\x82\x00\x00\x00\x00\x03\xea", 8)));
+    error_code ec;
+    std::string after;
+    asio::read(socket, asio::dynamic_buffer(after), ec);
+    CHECK(after.empty());
+    CHECK((ec == asio::error::eof || ec == asio::error::connection_reset));
+  }
+  SECTION("/bad-frame with an unknown kind: 400") {
+    CHECK(raw_upgrade(socket, "/bad-frame?kind=nonsense", rest).rfind("HTTP/1.1 400", 0) == 0);
+  }
+}
