@@ -261,81 +261,79 @@ std::string_view reserved_header_hint(const std::string &lower_name) {
     return {};
 }
 
-Error set_headers(Options &o, const Spec &s, std::string_view v) {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!trim(v).empty()) {
-        const char *form = "expected a JSON object of string values, e.g. "
-                           "{\"Origin\":\"https://example.com\"}";
-        if (Error e = validate_json(v)) return bad_value(s, std::string(form) + "; " + e.message);
-        boost::json::error_code ec;
-        const boost::json::value doc = boost::json::parse(v, ec);
-        if (ec || !doc.is_object()) return bad_value(s, form);
-        for (const auto &member : doc.get_object()) {
-            const std::string name(member.key());
-            if (!is_http_token(name))
-                return bad_value(s, "'" + excerpt(name) + "' is not a valid header name");
-            const std::string lname = lower_copy(name);
-            if (const std::string_view hint = reserved_header_hint(lname); !hint.empty())
-                return bad_value(s, "'" + name + "' cannot be set here: " + std::string(hint));
-            // A header value may hold a credential (Authorization): never show it.
-            if (!member.value().is_string())
-                return bad_value(s, "the value of '" + name + "' must be a string");
-            const std::string_view value = member.value().get_string();
-            if (find_control(value) != std::string_view::npos)
-                return bad_value(s, "the value of '" + name +
-                                        "' must not contain CR, LF or other control characters");
-            for (const auto &h : headers) {
-                if (lower_copy(h.first) == lname)
-                    return bad_value(s, "'" + name + "' appears twice");
-            }
-            headers.emplace_back(name, std::string(value));
-        }
-    }
-    o.headers = std::move(headers);
+// The JSON object that headers and queryParams are written as ("" or blanks: an empty one).
+// `example` completes the message of a value that is not one.
+Error parse_object_option(const Spec &s, std::string_view v, const char *example, boost::json::object &out) {
+    out.clear();
+    if (trim(v).empty()) return ok();
+    const std::string form = std::string("expected a JSON object of string values, e.g. ") + example;
+    if (Error e = validate_json(v)) return bad_value(s, form + "; " + e.message);
+    boost::json::error_code ec;
+    boost::json::value doc = boost::json::parse(v, ec);
+    if (ec || !doc.is_object()) return bad_value(s, form);
+    out = std::move(doc.get_object());
     return ok();
-}
-std::string get_headers(const Options &o) {
-    std::string out = "{";
-    for (const auto &h : o.headers) {
-        if (out.size() > 1) out += ',';
-        out += '"' + json_escape(h.first) + "\":\"" + json_escape(h.second) + '"';
-    }
-    out += '}';
-    return out;
 }
 
-Error set_query_params(Options &o, const Spec &s, std::string_view v) {
-    std::vector<std::pair<std::string, std::string>> params;
-    if (!trim(v).empty()) {
-        const char *form = "expected a JSON object of string values, e.g. {\"EIO\":\"4\"}";
-        if (Error e = validate_json(v)) return bad_value(s, std::string(form) + "; " + e.message);
-        boost::json::error_code ec;
-        const boost::json::value doc = boost::json::parse(v, ec);
-        if (ec || !doc.is_object()) return bad_value(s, form);
-        for (const auto &member : doc.get_object()) {
-            const std::string name(member.key());
-            if (name.empty() || find_control(name) != std::string_view::npos)
-                return bad_value(s, "a parameter name must be a non-empty line of text");
-            if (!member.value().is_string())
-                return bad_value(s, "the value of '" + excerpt(name) + "' must be a string");
-            const std::string_view value = member.value().get_string();
-            if (find_control(value) != std::string_view::npos)
-                return bad_value(s, "the value of '" + excerpt(name) + "' must not contain control characters");
-            params.emplace_back(name, std::string(value));
-        }
-    }
-    o.query_params = std::move(params);
-    return ok();
-}
-std::string get_query_params(const Options &o) {
+// The text form of headers and queryParams: a JSON object of strings.
+std::string string_pairs_json(const std::vector<std::pair<std::string, std::string>> &pairs) {
     std::string out = "{";
-    for (const auto &p : o.query_params) {
+    for (const auto &p : pairs) {
         if (out.size() > 1) out += ',';
         out += '"' + json_escape(p.first) + "\":\"" + json_escape(p.second) + '"';
     }
     out += '}';
     return out;
 }
+
+Error set_headers(Options &o, const Spec &s, std::string_view v) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    boost::json::object doc;
+    if (Error e = parse_object_option(s, v, "{\"Origin\":\"https://example.com\"}", doc)) return e;
+    for (const auto &member : doc) {
+        const std::string name(member.key());
+        if (!is_http_token(name))
+            return bad_value(s, "'" + excerpt(name) + "' is not a valid header name");
+        const std::string lname = lower_copy(name);
+        if (const std::string_view hint = reserved_header_hint(lname); !hint.empty())
+            return bad_value(s, "'" + name + "' cannot be set here: " + std::string(hint));
+        // A header value may hold a credential (Authorization): never show it.
+        if (!member.value().is_string())
+            return bad_value(s, "the value of '" + name + "' must be a string");
+        const std::string_view value = member.value().get_string();
+        if (find_control(value) != std::string_view::npos)
+            return bad_value(s, "the value of '" + name +
+                                    "' must not contain CR, LF or other control characters");
+        for (const auto &h : headers) {
+            if (lower_copy(h.first) == lname)
+                return bad_value(s, "'" + name + "' appears twice");
+        }
+        headers.emplace_back(name, std::string(value));
+    }
+    o.headers = std::move(headers);
+    return ok();
+}
+std::string get_headers(const Options &o) { return string_pairs_json(o.headers); }
+
+Error set_query_params(Options &o, const Spec &s, std::string_view v) {
+    std::vector<std::pair<std::string, std::string>> params;
+    boost::json::object doc;
+    if (Error e = parse_object_option(s, v, "{\"EIO\":\"4\"}", doc)) return e;
+    for (const auto &member : doc) {
+        const std::string name(member.key());
+        if (name.empty() || find_control(name) != std::string_view::npos)
+            return bad_value(s, "a parameter name must be a non-empty line of text");
+        if (!member.value().is_string())
+            return bad_value(s, "the value of '" + excerpt(name) + "' must be a string");
+        const std::string_view value = member.value().get_string();
+        if (find_control(value) != std::string_view::npos)
+            return bad_value(s, "the value of '" + excerpt(name) + "' must not contain control characters");
+        params.emplace_back(name, std::string(value));
+    }
+    o.query_params = std::move(params);
+    return ok();
+}
+std::string get_query_params(const Options &o) { return string_pairs_json(o.query_params); }
 
 Error set_namespace(Options &o, const Spec &s, std::string_view v) {
     if (v.empty() || v.front() != '/' || find_control(v) != std::string_view::npos ||

@@ -180,7 +180,7 @@ session::OpeningPlan Manager::on_open(const std::string &token, const std::strin
     protocol::Opening opening = dialect_->open(token, auth_message);
     session::OpeningPlan plan;
     plan.frames = std::move(opening.frames);
-    plan.wait_for_ready = opening.wait_for_ready || !plan.frames.empty();
+    plan.wait_for_ready = opening.wait_for_ready;  // the session also waits when there are frames
     return plan;
 }
 

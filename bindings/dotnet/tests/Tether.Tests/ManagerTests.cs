@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 
+using static Tether.Tests.SubscriptionWaits;
+
 namespace Tether.Tests;
 
 /// <summary>The connection manager against the test server's /json path; the same scenarios as
@@ -16,28 +18,6 @@ public sealed class ManagerTests(TestServer server) : IClassFixture<TestServer>
     private TetherClient JsonClient(string pathAndQuery = "/json", TimeSpan? reconnectDelay = null, bool bufferMessages = true) =>
         new(new TetherOptions(server.WsUrl(pathAndQuery)) { Protocol = WireProtocol.Json, ReconnectDelay = reconnectDelay },
             bufferMessages: bufferMessages);
-
-    private static async Task<List<ChannelMessage>> Read(Subscription subscription, int count)
-    {
-        var messages = new List<ChannelMessage>();
-        using var cts = new CancellationTokenSource(Short);
-        await foreach (ChannelMessage m in subscription.ReadAllAsync(cts.Token))
-        {
-            messages.Add(m);
-            if (messages.Count == count) break;
-        }
-        return messages;
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Short;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(10);
-        }
-    }
 
     [Fact]
     public async Task Channels_subscribe_receive_what_others_publish_unsubscribe()

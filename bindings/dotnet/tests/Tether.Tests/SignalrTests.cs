@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 
+using static Tether.Tests.SubscriptionWaits;
+
 namespace Tether.Tests;
 
 /// <summary>The connection manager with provider "signalr" against a real ASP.NET Core SignalR hub
@@ -19,28 +21,6 @@ public sealed class SignalrTests(SignalrPeer peer) : IClassFixture<SignalrPeer>
             AuthToken = token,
             ReconnectDelay = TimeSpan.FromMilliseconds(200),
         });
-
-    private static async Task<List<ChannelMessage>> Read(Subscription subscription, int count)
-    {
-        var messages = new List<ChannelMessage>();
-        using var cts = new CancellationTokenSource(Short);
-        await foreach (ChannelMessage m in subscription.ReadAllAsync(cts.Token))
-        {
-            messages.Add(m);
-            if (messages.Count == count) break;
-        }
-        return messages;
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Short;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(10);
-        }
-    }
 
     [Fact]
     public async Task Listening_receives_what_another_client_publishes_through_the_hub_until_unsubscribed()
