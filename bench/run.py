@@ -30,6 +30,9 @@ BUILD = ROOT / "build-bench"
 FIELDS = ("client", "mode", "count", "size", "seconds", "msgs_per_s", "mb_per_s", "p50_us",
           "p99_us", "rss_kb", "rss_per_conn_kb")
 BASELINES = ("beast-raw", "ws-node")   # the ratio columns
+STAGE = BUILD / "stage"                # build-bench installed, for the bindings to build against
+NODE_BINDING = ROOT / "bindings/node"
+NODE_ADDON = NODE_BINDING / "native/tether.node"
 
 
 @dataclass
@@ -45,9 +48,8 @@ CLIENTS = [
     Client("beast-raw", [str(BUILD / "bench/bench-beast-raw")], native=True),
     Client("ws-node", ["node", str(BENCH / "clients/ws_client.js")],
            needs=[BENCH / "node_modules/ws", BENCH / "node_modules/bufferutil"]),
-    # The bindings' clients join here as they land, e.g.
-    #   Client("tether-node", ["node", str(BENCH / "clients/tether_node.js")],
-    #          needs=[ROOT / "bindings/node/native/tether.node"]),
+    Client("tether-node", ["node", str(BENCH / "clients/tether_node.js")],
+           needs=[NODE_ADDON]),
 ]
 
 
@@ -131,12 +133,32 @@ def build(jobs):
                "-DTETHER_BUILD_EXAMPLES=OFF", "-DTETHER_BUILD_BENCH=ON"], "cmake configure build-bench")
     run_quiet(["cmake", "--build", str(BUILD), f"-j{jobs}", "--target", "bench-echo-server",
                "bench-tether-c", "bench-beast-raw"], f"cmake --build build-bench -j{jobs}")
+    build_node_addon()
     if shutil.which("npm"):
         lock = BENCH / "package-lock.json"
         installed = BENCH / "node_modules/.package-lock.json"
         if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
             run_quiet(["npm", "ci", "--no-audit", "--no-fund"], "npm ci (bench/: ws, bufferutil)",
                       cwd=BENCH)
+
+
+def build_node_addon():
+    """The Node binding's addon, built against build-bench installed to build-bench/stage, as
+    bindings/node/test.sh builds it against build/stage. Rebuilt when it is missing or older than
+    its source or the library it copies, so a run never measures a stale binding or core."""
+    if not shutil.which("node"):
+        return
+    run_quiet(["cmake", "--install", str(BUILD), "--prefix", str(STAGE)],
+              "cmake --install build-bench --prefix build-bench/stage")
+    inputs = [NODE_BINDING / "src/tether_node.c", STAGE / "lib/libtether.so.0"]
+    if NODE_ADDON.exists() and all(NODE_ADDON.stat().st_mtime >= p.stat().st_mtime for p in inputs):
+        return
+    env = dict(os.environ, TETHER_PREFIX=str(STAGE))
+    print("  node bindings/node/scripts/build.js (TETHER_PREFIX=build-bench/stage)", flush=True)
+    done = subprocess.run(["node", "scripts/build.js"], cwd=NODE_BINDING, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        sys.exit(f"building the Node addon failed:\n{done.stdout}")
 
 
 # ---- running ---------------------------------------------------------------------------------
