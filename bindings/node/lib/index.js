@@ -164,11 +164,17 @@ const ITERATOR_HIGH_WATER = 1024; // buffered messages per iterator before readi
 const ITERATOR_LOW_WATER = 256;
 const DEFAULT_REQUEST_TIMEOUT = 30000;
 
-// Called by the addon with one batch of events, in order. Module-level on purpose: the addon's
-// threadsafe function holds it strongly, and it must not keep any client alive.
-function dispatch(client, events) {
-  client[kDispatch](events);
+// Called by the addon with each event, in order: a message as its data alone (a string for
+// text, a Buffer for binary, so that no object is made per message), any other event as an
+// object with a `type`. Module-level on purpose: the addon's threadsafe function holds it
+// strongly, and it must not keep any client alive.
+function dispatch(client, event) {
+  client[kDispatch](event);
 }
+
+// The second argument of every 'message' event: shared and frozen rather than one per message.
+const TEXT_INFO = Object.freeze({ binary: false });
+const BINARY_INFO = Object.freeze({ binary: true });
 
 function noop() {}
 
@@ -510,26 +516,33 @@ class Client extends EventEmitter {
     if (!this.#destroyed) native.setPaused(this, false);
   }
 
-  #decode(ev) {
-    if (ev.binary || this.#format !== 'json') return ev.data;
+  #decodeText(text) {
+    if (this.#format !== 'json') return text;
     try {
-      return JSON.parse(ev.data);
+      return JSON.parse(text);
     } catch {
-      return ev.data; // a json-format client still hands over text that is not JSON
+      return text; // a json-format client still hands over text that is not JSON
     }
   }
 
-  [kDispatch](events) {
-    let thrown = null;
-    for (const ev of events) {
-      if (this.#destroyed) return;
-      try {
-        this.#handle(ev);
-      } catch (err) {
-        thrown ??= { err }; // a throwing listener must not lose the events after it
+  #message(data, info) {
+    for (const it of this.#iterators) {
+      it.push(data);
+      if (it.buffer.length >= ITERATOR_HIGH_WATER && !this.#paused) {
+        this.#paused = true;
+        native.setPaused(this, true);
       }
     }
-    if (thrown) throw thrown.err;
+    this.emit('message', data, info);
+  }
+
+  // A listener that throws is an uncaught exception (the addon reports it); the events after it
+  // are still dispatched.
+  [kDispatch](ev) {
+    if (this.#destroyed) return;
+    if (typeof ev === 'string') this.#message(this.#decodeText(ev), TEXT_INFO);
+    else if (Buffer.isBuffer(ev)) this.#message(ev, BINARY_INFO);
+    else this.#handle(ev);
   }
 
   #handle(ev) {
@@ -540,18 +553,6 @@ class Client extends EventEmitter {
         this.#connectWaiters = waiting.filter((w) => !w.armed);
         for (const w of waiting) if (w.armed) w.resolve();
         this.emit('open', { protocol: ev.protocol });
-        break;
-      }
-      case EV.MESSAGE: {
-        const data = this.#decode(ev);
-        for (const it of this.#iterators) {
-          it.push(data);
-          if (it.buffer.length >= ITERATOR_HIGH_WATER && !this.#paused) {
-            this.#paused = true;
-            native.setPaused(this, true);
-          }
-        }
-        this.emit('message', data, { binary: ev.binary });
         break;
       }
       case EV.CLOSE: {

@@ -235,30 +235,64 @@ static void TETHER_CALL on_tether_release(void *user_data) {
 
 /* ---- events -> JS -------------------------------------------------------------------------- */
 
-static napi_value event_to_js(napi_env env, const tether_event *ev) {
+/* The JS value of a binary message: a Buffer over the event's own bytes, so a 256 KiB message is
+ * not copied again; the event is destroyed when the Buffer is collected. V8 is told about the
+ * memory, so that large messages count towards the next collection. Where external buffers are
+ * not allowed (napi_no_external_buffers_allowed), the bytes are copied as before. */
+typedef struct {
+    tether_event *ev;
+    size_t size;
+} held_event;
+
+static void held_event_finalize(napi_env env, void *data, void *hint) {
+    (void)data;
+    held_event *h = (held_event *)hint;
+    int64_t ignored;
+    if (env) napi_adjust_external_memory(env, -(int64_t)h->size, &ignored);
+    tether_event_destroy(h->ev);
+    free(h);
+}
+
+static napi_value binary_to_js(napi_env env, tether_event **ev) {
+    size_t n = 0;
+    const uint8_t *data = tether_event_data(*ev, &n);
+    napi_value v;
+    held_event *h = n > 0 ? malloc(sizeof *h) : NULL;
+    if (h) {
+        h->ev = *ev;
+        h->size = n;
+        if (napi_create_external_buffer(env, n, (void *)data, held_event_finalize, h, &v) == napi_ok) {
+            int64_t ignored;
+            napi_adjust_external_memory(env, (int64_t)n, &ignored);
+            *ev = NULL; /* the Buffer owns it now */
+            return v;
+        }
+        free(h);
+    }
+    void *copy = NULL;
+    napi_create_buffer_copy(env, n, n ? data : (const uint8_t *)"", &copy, &v);
+    return v;
+}
+
+/* One event as dispatch() takes it. A message is its data alone (a string for text, a Buffer for
+ * binary): no object per message. Every other event is an object with a `type`. May take
+ * ownership of *ev (then sets it to NULL). */
+static napi_value event_to_js(napi_env env, tether_event **evp) {
+    const tether_event *ev = *evp;
     napi_value o;
     int32_t type = tether_event_type(ev);
+    if (type == TETHER_EVENT_MESSAGE) {
+        if (tether_event_message_type(ev) == TETHER_MESSAGE_BINARY) return binary_to_js(env, evp);
+        size_t n = 0;
+        const uint8_t *data = tether_event_data(ev, &n);
+        return make_str(env, (const char *)data, n);
+    }
     napi_create_object(env, &o);
     set(env, o, "type", make_int(env, type));
     switch (type) {
     case TETHER_EVENT_OPEN:
         set(env, o, "protocol", make_cstr(env, tether_event_text(ev)));
         break;
-    case TETHER_EVENT_MESSAGE: {
-        size_t n = 0;
-        const uint8_t *data = tether_event_data(ev, &n);
-        napi_value v;
-        int binary = tether_event_message_type(ev) == TETHER_MESSAGE_BINARY;
-        if (binary) {
-            void *copy = NULL;
-            napi_create_buffer_copy(env, n, n ? data : (const uint8_t *)"", &copy, &v);
-        } else {
-            v = make_str(env, (const char *)data, n);
-        }
-        set(env, o, "binary", make_bool(env, binary));
-        set(env, o, "data", v);
-        break;
-    }
     case TETHER_EVENT_CLOSE:
         set(env, o, "code", make_int(env, tether_event_code(ev)));
         set(env, o, "reason", make_cstr(env, tether_event_text(ev)));
@@ -306,39 +340,53 @@ static napi_value event_to_js(napi_env env, const tether_event *ev) {
     return o;
 }
 
-/* Drains up to one batch and hands it to dispatch(target, events). JS thread. */
+/* Calls dispatch(target, event); a throwing listener is an uncaught exception, as in any
+ * event handler, and the events after it are still delivered. */
+static void dispatch_one(napi_env env, napi_value dispatch, napi_value target, napi_value event) {
+    napi_value argv[2] = {target, event}, global, result;
+    napi_get_global(env, &global);
+    if (napi_call_function(env, global, dispatch, 2, argv, &result) == napi_pending_exception) {
+        napi_value err;
+        napi_get_and_clear_last_exception(env, &err);
+        napi_fatal_exception(env, err);
+    }
+}
+
+/* Takes up to DRAIN_BATCH events and hands each to dispatch(target, event) in order. JS thread.
+ *
+ * Each event is dispatched as soon as it is taken, not collected into a batch first: only a poll
+ * that finds the queue empty tells that a batch is complete, and that poll is the slow one
+ * (libtether 0.1.0 waits on its condition variable until the deadline "now" even with timeout 0,
+ * which costs a timer expiry: 50-70 us here, more than a whole round trip). Dispatching first
+ * lets the application's answer (the next send) leave before that poll, and a message that
+ * arrives during it is taken at once, as the core notifies the condition variable. */
 static void drain(napi_env env, client_ctx *c, napi_value dispatch) {
-    if (!c->client || c->paused || !c->wrapper_alive) return;
+    if (!c->client || c->paused || !c->wrapper_alive || !dispatch) return;
     napi_value target = NULL;
     if (napi_get_reference_value(env, c->self, &target) != napi_ok || !target) return;
 
-    napi_handle_scope scope;
-    napi_open_handle_scope(env, &scope);
-    napi_value batch;
-    napi_create_array(env, &batch);
-    uint32_t n = 0;
-    while (n < DRAIN_BATCH) {
+    uint32_t taken = 0;
+    while (taken < DRAIN_BATCH && c->client && !c->paused) {
         tether_event *ev = NULL;
         if (tether_client_poll(c->client, 0, &ev) != TETHER_OK) break;
         int32_t type = tether_event_type(ev);
-        if (type == TETHER_EVENT_STATE || type == TETHER_EVENT_CLOSE) c->connect_pending = 0;
-        if (type != TETHER_EVENT_READY) napi_set_element(env, batch, n++, event_to_js(env, ev));
-        tether_event_destroy(ev);
-    }
-    int more = n == DRAIN_BATCH;
-    update_active(env, c);
-
-    if (n > 0 && dispatch) {
-        napi_value argv[2] = {target, batch}, global, result;
-        napi_get_global(env, &global);
-        if (napi_call_function(env, global, dispatch, 2, argv, &result) == napi_pending_exception) {
-            napi_value err;
-            napi_get_and_clear_last_exception(env, &err);
-            napi_fatal_exception(env, err); /* like any uncaught exception in a listener */
+        if (type == TETHER_EVENT_READY) {
+            tether_event_destroy(ev);
+            continue;
         }
+        ++taken;
+        if (type == TETHER_EVENT_STATE || type == TETHER_EVENT_CLOSE) {
+            c->connect_pending = 0;
+            update_active(env, c);
+        }
+        napi_handle_scope scope;
+        napi_open_handle_scope(env, &scope);
+        dispatch_one(env, dispatch, target, event_to_js(env, &ev));
+        napi_close_handle_scope(env, scope);
+        tether_event_destroy(ev); /* NULL when a Buffer took it */
     }
-    if (more && c->client && !c->paused) schedule_drain(c);
-    napi_close_handle_scope(env, scope);
+    update_active(env, c);
+    if (taken == DRAIN_BATCH && c->client && !c->paused) schedule_drain(c);
 }
 
 static void tsfn_call_js(napi_env env, napi_value js_cb, void *context, void *data) {
@@ -492,14 +540,23 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     if (get_bytes(env, argv[2], &data, &len)) {
         st = tether_client_send(c->client, type, data, len, (uint64_t)id);
     } else {
-        char *s = get_string(env, argv[2], &len);
-        if (!s) {
+        /* Most text messages are short: encode them on the stack (tether copies them anyway) and
+         * use the heap only for one that may not have fitted. V8 never splits a character, so a
+         * string that stops more than 3 bytes short of the end is complete. */
+        char small[1024];
+        if (napi_get_value_string_utf8(env, argv[2], small, sizeof small, &len) != napi_ok) {
             napi_throw_type_error(env, "TETHER_E_INVALID_ARGUMENT",
                                   "data must be a string, Buffer, TypedArray or ArrayBuffer");
             return NULL;
         }
-        st = tether_client_send(c->client, type, s, len, (uint64_t)id);
-        free(s);
+        if (len + 4 < sizeof small) {
+            st = tether_client_send(c->client, type, small, len, (uint64_t)id);
+        } else {
+            char *s = get_string(env, argv[2], &len);
+            if (!s) return make_int(env, TETHER_E_NO_MEMORY);
+            st = tether_client_send(c->client, type, s, len, (uint64_t)id);
+            free(s);
+        }
     }
     return make_int(env, st);
 }
