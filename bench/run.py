@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The benchmark runner of issue 8 (started by scripts/bench.sh).
 
-Builds what it needs (build-bench, RelWithDebInfo; npm ci in bench/), starts one echo server,
-runs every client in every case --runs times (clients interleaved, so that a busy moment of the
-machine hits them alike), and prints one table per case: the median of each figure, the spread
-of the main one, and its ratio to raw Beast and to Node's ws. Raw results go to
+Builds what it needs (build-bench, RelWithDebInfo; the bindings' clients against its install in
+build-bench/stage; npm ci in bench/), starts one echo server, runs every client in every case
+--runs times (clients interleaved, so that a busy moment of the machine hits them alike), and
+prints one table per case: the median of each figure, the spread of the main one, and its ratio
+to raw Beast, to Node's ws and to tether's C ABI client. Raw results go to
 build-bench/bench-results.json.
 
 A client is any command with the interface of issue 8 that prints the one JSON line; add one by
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +31,7 @@ BENCH = ROOT / "bench"
 BUILD = ROOT / "build-bench"
 FIELDS = ("client", "mode", "count", "size", "seconds", "msgs_per_s", "mb_per_s", "p50_us",
           "p99_us", "rss_kb", "rss_per_conn_kb")
-BASELINES = ("beast-raw", "ws-node")   # the ratio columns
+BASELINES = ("beast-raw", "ws-node", "tether-c")   # the ratio columns
 STAGE = BUILD / "stage"                # build-bench installed, for the bindings to build against
 NODE_BINDING = ROOT / "bindings/node"
 NODE_ADDON = NODE_BINDING / "native/tether.node"
@@ -41,6 +43,8 @@ class Client:
     command: list            # argv before the benchmark's own options
     needs: list = field(default_factory=list)  # paths that must exist; else the client is skipped
     native: bool = False     # built by the CMake tree
+    build: object = None     # a binding's client: a function(jobs) that makes `needs`...
+    sources: list = field(default_factory=list)  # ...again when a file here is newer
 
 
 CLIENTS = [
@@ -50,6 +54,16 @@ CLIENTS = [
            needs=[BENCH / "node_modules/ws", BENCH / "node_modules/bufferutil"]),
     Client("tether-node", ["node", str(BENCH / "clients/tether_node.js")],
            needs=[NODE_ADDON]),
+    Client("tether-rust", [str(BUILD / "rust/release/examples/bench")],
+           needs=[BUILD / "rust/release/examples/bench"], build=lambda jobs: build_rust(jobs),
+           sources=[ROOT / "bindings/rust/src", ROOT / "bindings/rust/examples/bench.rs",
+                    ROOT / "bindings/rust/Cargo.toml", ROOT / "bindings/rust/build.rs"]),
+    Client("tether-go", [str(BUILD / "go/tether-go-bench")],
+           needs=[BUILD / "go/tether-go-bench"], build=lambda jobs: build_go(jobs),
+           sources=[ROOT / "bindings/go", BENCH / "clients/go"]),
+    Client("tether-csharp", [str(BUILD / "csharp/tether-csharp-bench")],
+           needs=[BUILD / "csharp/tether-csharp-bench"], build=lambda jobs: build_csharp(jobs),
+           sources=[ROOT / "bindings/dotnet/src", BENCH / "clients/csharp"]),
 ]
 
 
@@ -119,21 +133,26 @@ def cases(quick):
 
 # ---- building --------------------------------------------------------------------------------
 
-def run_quiet(cmd, what, cwd=ROOT):
+def run_quiet(cmd, what, cwd=ROOT, env=None):
     print(f"  {what}", flush=True)
-    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    done = subprocess.run(cmd, cwd=cwd, env=None if env is None else {**os.environ, **env},
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode != 0:
         sys.exit(f"{what} failed:\n{done.stdout}")
 
 
-def build(jobs):
+def build(jobs, wanted):
     print("build", flush=True)
     run_quiet(["cmake", "-S", str(ROOT), "-B", str(BUILD), "-G", "Ninja",
                "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DTETHER_BUILD_TESTS=OFF",
                "-DTETHER_BUILD_EXAMPLES=OFF", "-DTETHER_BUILD_BENCH=ON"], "cmake configure build-bench")
     run_quiet(["cmake", "--build", str(BUILD), f"-j{jobs}", "--target", "bench-echo-server",
                "bench-tether-c", "bench-beast-raw"], f"cmake --build build-bench -j{jobs}")
+    # The bindings build against build-bench installed, as their test.sh do against build/stage.
+    run_quiet(["cmake", "--install", str(BUILD), "--prefix", str(STAGE)],
+              "cmake --install build-bench --prefix build-bench/stage")
     build_node_addon()
+    build_binding_clients(jobs, wanted)
     if shutil.which("npm"):
         lock = BENCH / "package-lock.json"
         installed = BENCH / "node_modules/.package-lock.json"
@@ -148,8 +167,6 @@ def build_node_addon():
     its source or the library it copies, so a run never measures a stale binding or core."""
     if not shutil.which("node"):
         return
-    run_quiet(["cmake", "--install", str(BUILD), "--prefix", str(STAGE)],
-              "cmake --install build-bench --prefix build-bench/stage")
     inputs = [NODE_BINDING / "src/tether_node.c", STAGE / "lib/libtether.so.0"]
     if NODE_ADDON.exists() and all(NODE_ADDON.stat().st_mtime >= p.stat().st_mtime for p in inputs):
         return
@@ -159,6 +176,68 @@ def build_node_addon():
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode != 0:
         sys.exit(f"building the Node addon failed:\n{done.stdout}")
+
+
+def newest_mtime(paths):
+    """The newest modification time of the files at or under paths, build outputs left out."""
+    newest = 0.0
+    for path in paths:
+        for f in [path] if path.is_file() else path.rglob("*"):
+            if f.is_file() and not {"target", "bin", "obj"} & set(f.relative_to(ROOT).parts):
+                newest = max(newest, f.stat().st_mtime)
+    return newest
+
+
+def build_binding_clients(jobs, wanted):
+    """The Rust, Go and C# clients (release builds), when missing or older than their sources
+    or the library, so that a run never measures a stale binding or core."""
+    library = newest_mtime([STAGE / "lib", STAGE / "include"])
+    for c in CLIENTS:
+        if not c.build or (wanted is not None and c.name not in wanted):
+            continue
+        built = min((p.stat().st_mtime if p.exists() else 0.0) for p in c.needs)
+        if built < max(library, newest_mtime(c.sources)):
+            c.build(jobs)
+
+
+def build_rust(jobs):
+    cargo = shutil.which("cargo") or shutil.which(str(Path.home() / ".cargo/bin/cargo"))
+    if not cargo:
+        print("  no cargo: tether-rust not built")
+        return
+    # build.rs finds libtether here and writes its directory into the program as an rpath.
+    run_quiet([cargo, "build", "--quiet", "--release", "--example", "bench", f"-j{jobs}",
+               "--target-dir", str(BUILD / "rust")],
+              "cargo build --release --example bench (bindings/rust)", cwd=ROOT / "bindings/rust",
+              env={"TETHER_LIB_DIR": str(STAGE / "lib"), "TETHER_INCLUDE_DIR": str(STAGE / "include")})
+
+
+def build_go(jobs):
+    if not shutil.which("go"):
+        print("  no go: tether-go not built")
+        return
+    # As bindings/go/test.sh does: nothing downloaded, the stage's paths next to pkg-config's, and
+    # the header's checksum in CGO_CFLAGS (Go's build cache does not look at tether.h). The rpath
+    # lets the program run without LD_LIBRARY_PATH.
+    header_sum = zlib.crc32((STAGE / "include/tether.h").read_bytes())
+    run_quiet(["go", "build", f"-p={jobs}", "-o", str(BUILD / "go/tether-go-bench"), "."],
+              "go build (bench/clients/go)", cwd=BENCH / "clients/go",
+              env={"GOPROXY": "off", "CGO_ENABLED": "1",
+                   "PKG_CONFIG_PATH": str(STAGE / "lib/pkgconfig"),
+                   "CGO_CFLAGS": f"-I{STAGE / 'include'} -DTETHER_GO_HEADER_SUM={header_sum} -O2 -g",
+                   "CGO_LDFLAGS": f"-L{STAGE / 'lib'} -Wl,-rpath,{STAGE / 'lib'} -O2 -g"})
+
+
+def build_csharp(jobs):
+    if not shutil.which("dotnet"):
+        print("  no dotnet: tether-csharp not built")
+        return
+    # One MSBuild node (the cores are shared), as bindings/dotnet/test.sh. The project copies
+    # libtether.so from TETHER_PREFIX next to the program, where the binding loads it from.
+    run_quiet(["dotnet", "build", "-c", "Release", "-m:1", "-o", str(BUILD / "csharp")],
+              "dotnet build -c Release (bench/clients/csharp)", cwd=BENCH / "clients/csharp",
+              env={"TETHER_PREFIX": str(STAGE), "DOTNET_CLI_TELEMETRY_OPTOUT": "1",
+                   "DOTNET_NOLOGO": "1"})
 
 
 # ---- running ---------------------------------------------------------------------------------
@@ -288,6 +367,9 @@ TARGETS = [
     ("tether-node", "ws-node", "bulk", ">=", 1.5, "Node binding bulk >= 1.5x ws"),
     ("tether-node", "ws-node", "rtt", "<=", 1.0, "Node binding rtt p50 <= ws"),
     ("tether-node", "ws-node", "conns", "<=", 1.0, "Node binding memory per connection <= ws"),
+    ("tether-rust", "tether-c", "pipeline", ">=", 0.7, "Rust binding pipeline >= 0.7x C ABI"),
+    ("tether-go", "tether-c", "pipeline", ">=", 0.7, "Go binding pipeline >= 0.7x C ABI"),
+    ("tether-csharp", "tether-c", "pipeline", ">=", 0.7, "C# binding pipeline >= 0.7x C ABI"),
 ]
 
 
@@ -348,10 +430,10 @@ def main():
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-    if not args.no_build:
-        build(args.jobs)
-
     wanted = set(args.clients.split(",")) if args.clients else None
+    if not args.no_build:
+        build(args.jobs, wanted)
+
     clients = []
     for c in CLIENTS:
         if wanted is not None and c.name not in wanted:
