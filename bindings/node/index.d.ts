@@ -271,9 +271,10 @@ export interface OpenEvent {
   protocol: string;
 }
 
+/** Shared by every message of the same kind, and frozen. */
 export interface MessageInfo {
   /** True for a binary frame. */
-  binary: boolean;
+  readonly binary: boolean;
 }
 
 export interface CloseEvent {

@@ -77,6 +77,31 @@ test('echo of text, binary and json; states in order; clean close', async (t) =>
   ]);
 });
 
+test('binary messages own their bytes (they outlive the client); long and short text both go out whole', async (t) => {
+  const c = new Client({ url: server.url('/echo'), messageFormat: 'text', pingInterval: 0 });
+  await c.connect();
+  // Text around the size of the addon's stack buffer (1 KiB), in bytes of 1 to 3 per character.
+  const texts = [1019, 1020, 1021, 1024, 5000].map((n, i) => ['a', 'é', '€'][i % 3].repeat(n));
+  const sizes = [1, 100, 300000];
+  const received = collect(c, texts.length + sizes.length);
+  for (const text of texts) c.send(text);
+  for (const n of sizes) c.send(Buffer.alloc(n, n % 251));
+  const msgs = await received;
+  assert.deepEqual(msgs.slice(0, texts.length).map((m) => m.data), texts);
+  await c.close();
+  c.destroy();
+  // The Buffers point into tether's events; a collection and a destroyed client must not touch them.
+  const v8 = require('node:v8');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = require('node:vm').runInNewContext('gc');
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  const binary = msgs.slice(texts.length);
+  assert.deepEqual(binary.map((m) => m.data.length), sizes);
+  for (const [i, n] of sizes.entries()) assert.ok(binary[i].data.every((b) => b === n % 251));
+});
+
 test('text format: strings stay strings (U+0000 too), binary stays Buffer', async (t) => {
   const c = client(t, { url: server.url('/echo'), messageFormat: 'text', pingInterval: 0 });
   await c.connect();
