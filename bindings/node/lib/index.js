@@ -178,6 +178,9 @@ const BINARY_INFO = Object.freeze({ binary: true });
 
 function noop() {}
 
+/** What a collection that was never made iterates as. */
+const NONE = Object.freeze([]);
+
 class MessageIterator {
   constructor(client, onDone) {
     this.client = client;
@@ -247,11 +250,13 @@ class Client extends EventEmitter {
   #format;
   #destroyed = false;
   #nextId = 1;
-  #pendingSends = new Map(); // id -> { resolve, reject }
-  #pendingRequests = new Map(); // id -> { resolve, reject }
+  // The three collections below are made on first use: most clients of a large fleet never track a
+  // send, make a request or iterate, and empty ones cost ~2 KiB per client (benchmark conns case).
+  #pendingSends = null; // id -> { resolve, reject }
+  #pendingRequests = null; // id -> { resolve, reject }
   #connectWaiters = []; // { resolve, reject, armed }
   #closeWaiters = [];
-  #iterators = new Set();
+  #iterators = null;
   #paused = false;
   #closing = false; // close() was called since the last connect()
   #lastError = null;
@@ -340,7 +345,7 @@ class Client extends EventEmitter {
     const id = this.#nextId++;
     this.#queue(data, id);
     const promise = new Promise((resolve, reject) => {
-      this.#pendingSends.set(id, { resolve, reject });
+      (this.#pendingSends ??= new Map()).set(id, { resolve, reject });
     });
     promise.catch(noop); // fire-and-forget sends must not become unhandled rejections
     return promise;
@@ -389,7 +394,7 @@ class Client extends EventEmitter {
     const st = native.publish(this, channel, json, id);
     if (st !== 0) throw lastError(st);
     const promise = new Promise((resolve, reject) => {
-      this.#pendingSends.set(id, { resolve, reject });
+      (this.#pendingSends ??= new Map()).set(id, { resolve, reject });
     });
     promise.catch(noop);
     return promise;
@@ -413,7 +418,7 @@ class Client extends EventEmitter {
     const st = native.request(this, method, toJson(params, 'request(): params'), timeout, id);
     if (st !== 0) throw lastError(st);
     return new Promise((resolve, reject) => {
-      this.#pendingRequests.set(id, { resolve, reject });
+      (this.#pendingRequests ??= new Map()).set(id, { resolve, reject });
     });
   }
 
@@ -483,17 +488,17 @@ class Client extends EventEmitter {
     const err = new TetherError(Status.CANCELLED, 'the client was destroyed');
     this.#failPending(err);
     for (const resolve of this.#closeWaiters.splice(0)) resolve();
-    for (const it of this.#iterators) it.end();
+    for (const it of this.#iterators ?? NONE) it.end();
   }
 
   /** `for await (const message of client)`: messages from now until the client closes. */
   [Symbol.asyncIterator]() {
     const it = new MessageIterator(this, (done) => {
-      this.#iterators.delete(done);
+      this.#iterators?.delete(done);
       this[kResume]();
     });
     if (this.#destroyed) it.end();
-    else this.#iterators.add(it);
+    else (this.#iterators ??= new Set()).add(it);
     return it;
   }
 
@@ -503,15 +508,17 @@ class Client extends EventEmitter {
 
   #failPending(err) {
     for (const w of this.#connectWaiters.splice(0)) w.reject(err);
-    for (const p of this.#pendingSends.values()) p.reject(err);
-    this.#pendingSends.clear();
-    for (const p of this.#pendingRequests.values()) p.reject(err);
-    this.#pendingRequests.clear();
+    const sends = this.#pendingSends?.values() ?? NONE;
+    const requests = this.#pendingRequests?.values() ?? NONE;
+    this.#pendingSends = null;
+    this.#pendingRequests = null;
+    for (const p of sends) p.reject(err);
+    for (const p of requests) p.reject(err);
   }
 
   [kResume]() {
     if (!this.#paused) return;
-    for (const it of this.#iterators) if (it.buffer.length > ITERATOR_LOW_WATER) return;
+    for (const it of this.#iterators ?? NONE) if (it.buffer.length > ITERATOR_LOW_WATER) return;
     this.#paused = false;
     if (!this.#destroyed) native.setPaused(this, false);
   }
@@ -526,11 +533,13 @@ class Client extends EventEmitter {
   }
 
   #message(data, info) {
-    for (const it of this.#iterators) {
-      it.push(data);
-      if (it.buffer.length >= ITERATOR_HIGH_WATER && !this.#paused) {
-        this.#paused = true;
-        native.setPaused(this, true);
+    if (this.#iterators !== null) {
+      for (const it of this.#iterators) {
+        it.push(data);
+        if (it.buffer.length >= ITERATOR_HIGH_WATER && !this.#paused) {
+          this.#paused = true;
+          native.setPaused(this, true);
+        }
       }
     }
     this.emit('message', data, info);
@@ -584,7 +593,7 @@ class Client extends EventEmitter {
         this.emit('reconnect', { attempt: ev.attempt, delayMs: ev.delayMs });
         break;
       case EV.SENT: {
-        const p = this.#pendingSends.get(ev.id);
+        const p = this.#pendingSends?.get(ev.id);
         if (p) {
           this.#pendingSends.delete(ev.id);
           p.resolve();
@@ -592,7 +601,7 @@ class Client extends EventEmitter {
         break;
       }
       case EV.SEND_FAILED: {
-        const p = this.#pendingSends.get(ev.id);
+        const p = this.#pendingSends?.get(ev.id);
         if (p) {
           this.#pendingSends.delete(ev.id);
           p.reject(new TetherError(ev.status, ev.message));
@@ -608,7 +617,7 @@ class Client extends EventEmitter {
         });
         break;
       case EV.RESPONSE: {
-        const p = this.#pendingRequests.get(ev.id);
+        const p = this.#pendingRequests?.get(ev.id);
         if (!p) break;
         this.#pendingRequests.delete(ev.id);
         if (ev.status === 0) p.resolve(parseJson(ev.data));
@@ -638,7 +647,7 @@ class Client extends EventEmitter {
     this.#connectWaiters = closedByUs ? [] : waiting.filter((w) => !w.armed);
     for (const w of waiting) if (w.armed || closedByUs) w.reject(err);
     for (const resolve of this.#closeWaiters.splice(0)) resolve();
-    for (const it of this.#iterators) it.end(state === 'error' ? err : null);
+    for (const it of this.#iterators ?? NONE) it.end(state === 'error' ? err : null);
   }
 }
 
