@@ -7,12 +7,13 @@
  *   tether I/O thread                         JavaScript thread
  *   -----------------                         -----------------
  *   READY (queue empty -> non-empty)  ---->   call_js: tether_client_poll(0) up to a batch,
- *   napi_call_threadsafe_function             events -> plain JS objects, dispatch(target, batch)
- *   (non-blocking, never waits on JS)
+ *   napi_call_threadsafe_function             each event -> dispatch(target, event) at once
+ *   (non-blocking, never waits on JS;         (a message as its string or Buffer, any other
+ *   skipped while JS is draining)             event as a plain object)
  *
  * Why POLL mode and not CALLBACK mode with copied events: the I/O thread only ever pokes the TSFN
  * (no per-event allocation or copy on that thread, no unbounded queue inside the TSFN), JS drains
- * a whole batch per wake-up, and when JS stops draining (paused async iterator, slow consumer) the
+ * up to a whole batch per wake-up, and when JS stops draining (paused async iterator, slow consumer) the
  * tether poll queue fills to maxPollQueue and tether stops reading the socket: real backpressure
  * down to TCP. Order is tether's queue order; only the JS thread polls.
  *
