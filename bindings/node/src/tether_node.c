@@ -39,8 +39,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DRAIN_BATCH 1024
+/* A drain also ends after this long, so that a steady stream of messages, each taken during the
+ * wait of the poll before it (see drain), cannot keep timers and other I/O of the loop waiting. */
+#define DRAIN_BUDGET_NS 2000000
+
+static int64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 typedef struct client_ctx {
     atomic_int refs;
@@ -365,7 +375,8 @@ static void dispatch_one(napi_env env, napi_value dispatch, napi_value target, n
     }
 }
 
-/* Takes up to DRAIN_BATCH events and hands each to dispatch(target, event) in order. JS thread.
+/* Takes up to DRAIN_BATCH events, for up to DRAIN_BUDGET_NS, and hands each to
+ * dispatch(target, event) in order. JS thread.
  *
  * Each event is dispatched as soon as it is taken, not collected into a batch first: only a poll
  * that finds the queue empty tells that a batch is complete, and that poll is the slow one
@@ -379,8 +390,14 @@ static void drain(napi_env env, client_ctx *c, napi_value dispatch) {
     if (napi_get_reference_value(env, c->self, &target) != napi_ok || !target) return;
 
     uint32_t taken = 0;
+    int more = 0; /* stopped by the batch or the time budget, not by an empty queue */
+    const int64_t deadline = monotonic_ns() + DRAIN_BUDGET_NS;
     atomic_store(&c->draining, 1);
-    while (taken < DRAIN_BATCH && c->client && !c->paused) {
+    while (c->client && !c->paused) {
+        if (taken == DRAIN_BATCH || monotonic_ns() > deadline) {
+            more = 1;
+            break;
+        }
         tether_event *ev = NULL;
         /* A READY raised before this poll is for an event the poll takes (or an earlier one). */
         atomic_store(&c->ready_missed, 0);
@@ -404,7 +421,7 @@ static void drain(napi_env env, client_ctx *c, napi_value dispatch) {
     atomic_store(&c->draining, 0);
     update_active(env, c);
     /* More waiting, or an event that came after the last poll: its READY was left to us. */
-    if ((taken == DRAIN_BATCH || atomic_exchange(&c->ready_missed, 0)) && c->client && !c->paused)
+    if ((more || atomic_exchange(&c->ready_missed, 0)) && c->client && !c->paused)
         schedule_drain(c);
 }
 
