@@ -77,7 +77,7 @@ test('echo of text, binary and json; states in order; clean close', async (t) =>
   ]);
 });
 
-test('binary messages own their bytes (they outlive the client); long and short text both go out whole', async (t) => {
+test('binary messages outlive their client; long and short text both go out whole', async (t) => {
   const c = new Client({ url: server.url('/echo'), messageFormat: 'text', pingInterval: 0 });
   await c.connect();
   // Text around the size of the addon's stack buffer (1 KiB), in bytes of 1 to 3 per character.
@@ -90,7 +90,8 @@ test('binary messages own their bytes (they outlive the client); long and short 
   assert.deepEqual(msgs.slice(0, texts.length).map((m) => m.data), texts);
   await c.close();
   c.destroy();
-  // The Buffers point into tether's events; a collection and a destroyed client must not touch them.
+  // The Buffers must not depend on the client or its events: neither a destroy nor a collection
+  // may touch them.
   const v8 = require('node:v8');
   v8.setFlagsFromString('--expose-gc');
   const gc = require('node:vm').runInNewContext('gc');
