@@ -38,8 +38,10 @@ std::string shown_url(const config::Options &options) {
 }  // namespace
 
 Error Session::create(std::shared_ptr<Session> &out, std::shared_ptr<runtime::Runtime> runtime,
-                      const config::Options &options, int32_t mode, tether_event_cb on_event,
+                      std::shared_ptr<const config::Options> shared_options, int32_t mode,
+                      tether_event_cb on_event,
                       tether_release_cb release, void *user_data) {
+    const config::Options &options = *shared_options;
     if (Error e = config::check_ready_to_connect(options)) return e;
     WsUrl url;
     if (Error e = parse_ws_url(options.url, url)) return e;
@@ -51,14 +53,14 @@ Error Session::create(std::shared_ptr<Session> &out, std::shared_ptr<runtime::Ru
     }
     std::shared_ptr<net::ssl::context> tls;
     if (url.secure) {
-        if (Error e = transport::make_tls_context(tls, options.ca_file, options.client_cert_file,
-                                                  options.client_key_file,
-                                                  options.insecure_skip_tls_verify)) {
+        if (Error e = transport::shared_tls_context(tls, options.ca_file, options.client_cert_file,
+                                                    options.client_key_file,
+                                                    options.insecure_skip_tls_verify)) {
             return e;
         }
     }
-    out = std::make_shared<Session>(Private{}, std::move(runtime), options, std::move(url),
-                                    std::move(proxy), std::move(tls), mode, on_event, release,
+    out = std::make_shared<Session>(Private{}, std::move(runtime), std::move(shared_options),
+                                    std::move(url), std::move(proxy), std::move(tls), mode, on_event, release,
                                     user_data);
     std::weak_ptr<Session> weak = out;
     out->delivery_.on_space([weak] {
@@ -73,19 +75,20 @@ Error Session::create(std::shared_ptr<Session> &out, std::shared_ptr<runtime::Ru
     return ok();
 }
 
-Session::Session(Private, std::shared_ptr<runtime::Runtime> runtime, const config::Options &options,
-                 WsUrl url, std::optional<ProxyUrl> proxy, std::shared_ptr<net::ssl::context> tls,
-                 int32_t mode, tether_event_cb on_event, tether_release_cb release, void *user_data)
+Session::Session(Private, std::shared_ptr<runtime::Runtime> runtime,
+                 std::shared_ptr<const config::Options> shared_options, WsUrl url,
+                 std::optional<ProxyUrl> proxy, std::shared_ptr<net::ssl::context> tls, int32_t mode, tether_event_cb on_event, tether_release_cb release, void *user_data)
     : runtime_(std::move(runtime)),
       strand_(net::make_strand(runtime_->io())),
-      options_(options),
+      shared_options_(std::move(shared_options)),
+      options_(*shared_options_),
       url_(std::move(url)),
       proxy_(std::move(proxy)),
       tls_(std::move(tls)),
-      redacted_url_(shown_url(options)),
-      delivery_(mode, on_event, release, user_data, options.max_poll_queue),
-      backoff_(options.reconnect_delay_ms, options.max_reconnect_delay_ms, system_uniform01()),
-      token_(options.auth_token),
+      redacted_url_(shown_url(options_)),
+      delivery_(mode, on_event, release, user_data, options_.max_poll_queue),
+      backoff_(options_.reconnect_delay_ms, options_.max_reconnect_delay_ms, system_uniform01()),
+      token_(options_.auth_token),
       reconnect_timer_(strand_),
       ping_timer_(strand_),
       pong_timer_(strand_),

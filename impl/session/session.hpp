@@ -38,9 +38,10 @@ const char *state_name(int32_t state) noexcept;
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
+    // options are shared, not copied: whoever holds them must not change them afterwards.
     static Error create(std::shared_ptr<Session> &out, std::shared_ptr<runtime::Runtime> runtime,
-                        const config::Options &options, int32_t mode, tether_event_cb on_event,
-                        tether_release_cb release, void *user_data);
+                        std::shared_ptr<const config::Options> options, int32_t mode,
+                        tether_event_cb on_event, tether_release_cb release, void *user_data);
 
     ~Session();
 
@@ -79,8 +80,8 @@ public:
 
     // Private to make_shared; use create().
     struct Private {};
-    Session(Private, std::shared_ptr<runtime::Runtime> runtime, const config::Options &options,
-            WsUrl url, std::optional<ProxyUrl> proxy,
+    Session(Private, std::shared_ptr<runtime::Runtime> runtime,
+            std::shared_ptr<const config::Options> shared_options, WsUrl url, std::optional<ProxyUrl> proxy,
             std::shared_ptr<boost::asio::ssl::context> tls, int32_t mode, tether_event_cb on_event,
             tether_release_cb release, void *user_data);
 
@@ -132,7 +133,8 @@ private:
     // Declared first: destroyed last, after every member that uses its io_context.
     std::shared_ptr<runtime::Runtime> runtime_;
     Strand strand_;
-    const config::Options options_;
+    const std::shared_ptr<const config::Options> shared_options_;
+    const config::Options &options_;  // *shared_options_
     const WsUrl url_;
     const std::optional<ProxyUrl> proxy_;
     const std::shared_ptr<boost::asio::ssl::context> tls_;

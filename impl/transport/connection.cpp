@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <tuple>
 #include <type_traits>
 
 #include <boost/asio/compose.hpp>
@@ -16,6 +19,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+
+#include <sys/stat.h>
 
 #include <openssl/ssl.h>
 #include <openssl/err.h>
@@ -429,17 +434,18 @@ private:
     // HTTP CONNECT: ask the proxy for a raw tunnel to the server, then speak TLS/WebSocket in it.
     void start_proxy_tunnel() {
         const std::string authority = endpoint_text(params_.url.host, params_.url.port);
-        proxy_request_ = {};
-        proxy_request_.method(http::verb::connect);
-        proxy_request_.target(authority);
-        proxy_request_.version(11);
-        proxy_request_.set(http::field::host, authority);
-        proxy_request_.set(http::field::user_agent, params_.user_agent);
+        proxy_ = std::make_unique<ProxyTunnel>();
+        auto &request = proxy_->request;
+        request.method(http::verb::connect);
+        request.target(authority);
+        request.version(11);
+        request.set(http::field::host, authority);
+        request.set(http::field::user_agent, params_.user_agent);
         if (!params_.proxy->username.empty()) {
-            proxy_request_.set(http::field::proxy_authorization,
-                               "Basic " + base64(params_.proxy->username + ":" + params_.proxy->password));
+            request.set(http::field::proxy_authorization,
+                    "Basic " + base64(params_.proxy->username + ":" + params_.proxy->password));
         }
-        http::async_write(beast::get_lowest_layer(ws_), proxy_request_,
+        http::async_write(beast::get_lowest_layer(ws_), request,
                           [self = this->shared_from_this()](const error_code &ec, size_t) {
                               self->on_proxy_request_written(ec);
                           });
@@ -450,9 +456,8 @@ private:
             fail_open(TETHER_E_PROXY, "writing the CONNECT request to the proxy failed: " + ec.message());
             return;
         }
-        proxy_parser_.emplace();
-        proxy_parser_->skip(true);  // a 2xx answer to CONNECT has no body: the tunnel follows
-        http::async_read(beast::get_lowest_layer(ws_), proxy_buffer_, *proxy_parser_,
+        proxy_->parser.skip(true);  // a 2xx answer to CONNECT has no body: the tunnel follows
+        http::async_read(beast::get_lowest_layer(ws_), proxy_->buffer, proxy_->parser,
                          [self = this->shared_from_this()](const error_code &ec2, size_t) {
                              self->on_proxy_response(ec2);
                          });
@@ -463,7 +468,7 @@ private:
             fail_open(TETHER_E_PROXY, "reading the proxy's answer to CONNECT failed: " + ec.message());
             return;
         }
-        const auto &res = proxy_parser_->get();
+        const auto &res = proxy_->parser.get();
         if (res.result_int() / 100 != 2) {
             // 407 is the standard answer to bad proxy credentials; some proxies send 401.
             const bool auth = res.result_int() == 407 || res.result_int() == 401;
@@ -473,7 +478,7 @@ private:
                       static_cast<int32_t>(res.result_int()));
             return;
         }
-        if (proxy_buffer_.size() != 0) {
+        if (proxy_->buffer.size() != 0) {
             fail_open(TETHER_E_PROXY, "the proxy sent data before the tunnel was used");
             return;
         }
@@ -566,7 +571,7 @@ private:
         const auto it = handshake_response_.find(http::field::sec_websocket_protocol);
         if (it != handshake_response_.end()) info.subprotocol = std::string(it->value());
         handshake_response_ = {};  // its headers are not needed any more: memory per connection
-        proxy_parser_.reset();
+        proxy_.reset();
         if (!info.subprotocol.empty() &&
             std::find(params_.subprotocols.begin(), params_.subprotocols.end(), info.subprotocol) ==
                 params_.subprotocols.end()) {
@@ -617,9 +622,13 @@ private:
     PongHandler on_pong_;
     std::string read_buffer_;
     std::optional<net::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> read_view_;
-    http::request<http::empty_body> proxy_request_;
-    beast::flat_buffer proxy_buffer_;
-    std::optional<http::response_parser<http::empty_body>> proxy_parser_;
+    // Only while tunnelling through a proxy: most connections never need it.
+    struct ProxyTunnel {
+        http::request<http::empty_body> request;
+        beast::flat_buffer buffer;
+        http::response_parser<http::empty_body> parser;
+    };
+    std::unique_ptr<ProxyTunnel> proxy_;
     websocket::response_type handshake_response_;
 };
 
@@ -676,6 +685,49 @@ Error make_tls_context(std::shared_ptr<ssl::context> &out, const std::string &ca
         }
     }
     out = std::move(ctx);
+    return ok();
+}
+
+namespace {
+
+// What a file's contents are taken to be: a rewritten file (new size or time) is another file.
+std::string file_identity(const std::string &path) {
+    if (path.empty()) return std::string();
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return path + "|missing";
+    return path + "|" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+           std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
+Error shared_tls_context(std::shared_ptr<ssl::context> &out, const std::string &ca_file,
+                         const std::string &client_cert_file, const std::string &client_key_file,
+                         bool insecure_skip_verify) {
+    using Key = std::tuple<std::string, std::string, std::string, bool>;
+    static std::mutex mutex;
+    static std::map<Key, std::weak_ptr<ssl::context>> contexts;
+
+    // A missing or unreadable file is not cached: make_tls_context names the problem each time.
+    const Key key{file_identity(ca_file), file_identity(client_cert_file), file_identity(client_key_file),
+                  insecure_skip_verify};
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto found = contexts.find(key); found != contexts.end()) {
+        if (auto alive = found->second.lock()) {
+            out = std::move(alive);
+            return ok();
+        }
+    }
+    std::shared_ptr<ssl::context> made;
+    if (Error e = make_tls_context(made, ca_file, client_cert_file, client_key_file, insecure_skip_verify)) {
+        return e;
+    }
+    for (auto it = contexts.begin(); it != contexts.end();) {
+        it = it->second.expired() ? contexts.erase(it) : std::next(it);
+    }
+    contexts[key] = made;
+    out = std::move(made);
     return ok();
 }
 

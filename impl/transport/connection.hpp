@@ -100,4 +100,11 @@ Error make_tls_context(std::shared_ptr<boost::asio::ssl::context> &out, const st
                        const std::string &client_cert_file, const std::string &client_key_file,
                        bool insecure_skip_verify);
 
+// The same, shared by every client alive with the same settings and the same files (path,
+// inode, size and modification time): a context costs a CA file's parse and tens of KiB, and an
+// OpenSSL context serves many connections on many threads at once. Thread-safe.
+Error shared_tls_context(std::shared_ptr<boost::asio::ssl::context> &out, const std::string &ca_file,
+                         const std::string &client_cert_file, const std::string &client_key_file,
+                         bool insecure_skip_verify);
+
 }  // namespace tether::transport
