@@ -20,8 +20,16 @@ struct tether_runtime {
     std::shared_ptr<tether::runtime::Runtime> runtime;
 };
 
+// Clients share the values they were created with (copy on write): 10,000 clients made from one
+// options object hold one copy of its strings, not 10,000.
 struct tether_options {
-    tether::config::Options values;
+    std::shared_ptr<tether::config::Options> values = std::make_shared<tether::config::Options>();
+
+    // The values to change, copied first if a client still shares them: "read and copied now".
+    tether::config::Options &writable() {
+        if (values.use_count() > 1) values = std::make_shared<tether::config::Options>(*values);
+        return *values;
+    }
 };
 
 struct tether_client {
@@ -120,7 +128,7 @@ tether_status tether_options_set(tether_options *options, const char *key, const
         if (options == nullptr) return null_argument("tether_options_set", "options");
         if (key == nullptr) return null_argument("tether_options_set", "key");
         if (value == nullptr) return null_argument("tether_options_set", "value");
-        return report(tether::config::set_option(options->values, key, value));
+        return report(tether::config::set_option(options->writable(), key, value));
     });
 }
 
@@ -128,7 +136,7 @@ tether_status tether_options_set_json(tether_options *options, const char *json)
     return guarded("tether_options_set_json", [&] {
         if (options == nullptr) return null_argument("tether_options_set_json", "options");
         if (json == nullptr) return null_argument("tether_options_set_json", "json");
-        return report(tether::config::set_options_json(options->values, json));
+        return report(tether::config::set_options_json(options->writable(), json));
     });
 }
 
@@ -138,7 +146,7 @@ tether_status tether_options_get(char **out_value, const tether_options *options
         if (options == nullptr) return null_argument("tether_options_get", "options");
         if (key == nullptr) return null_argument("tether_options_get", "key");
         std::string value;
-        if (tether_status s = report(tether::config::get_option(options->values, key, value))) return s;
+        if (tether_status s = report(tether::config::get_option(*options->values, key, value))) return s;
         *out_value = copy_out(value);
         return TETHER_OK;
     });
@@ -217,7 +225,7 @@ tether_status tether_client_new(tether_client **out, tether_runtime *runtime,
             return s;
         }
         auto client = std::make_unique<tether_client>();
-        if (auto dialect = tether::protocol::make_dialect(options->values)) {
+        if (auto dialect = tether::protocol::make_dialect(*options->values)) {
             auto manager = std::make_shared<tether::manager::Manager>(*session, std::move(dialect));
             client->manager = manager.get();
             session->set_interceptor(std::move(manager));

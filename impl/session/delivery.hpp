@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "impl/common/error.hpp"
+#include "impl/common/fifo.hpp"
 #include "impl/session/event.hpp"
 
 namespace tether::session {
@@ -59,7 +60,7 @@ private:
 
     std::mutex queue_mutex_;
     std::condition_variable queue_cv_;
-    std::deque<EventPtr> queue_;
+    Fifo<EventPtr> queue_;
     bool was_full_ = false;
     std::function<void()> space_callback_;
     std::function<void()> after_release_;

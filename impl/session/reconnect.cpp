@@ -62,8 +62,10 @@ std::function<double()> system_uniform01() {
         std::mt19937_64 engine{std::random_device{}()};
         std::uniform_real_distribution<double> dist{0.0, 1.0};
     };
-    auto source = std::make_shared<Source>();
-    return [source] {
+    // One for the process: a Mersenne Twister's state is 2.5 KiB, too much to keep per client.
+    // Never destroyed, so that a client still backing off while the process exits finds it.
+    static Source *const source = new Source();
+    return [] {
         std::lock_guard<std::mutex> lock(source->mutex);
         return source->dist(source->engine);
     };

@@ -32,7 +32,7 @@ private:
     std::function<double()> uniform01_;
 };
 
-// A thread-safe uniform [0, 1) source seeded from std::random_device.
+// A thread-safe uniform [0, 1) source seeded from std::random_device, one for the process.
 std::function<double()> system_uniform01();
 
 }  // namespace tether::session

@@ -38,8 +38,10 @@ std::string shown_url(const config::Options &options) {
 }  // namespace
 
 Error Session::create(std::shared_ptr<Session> &out, std::shared_ptr<runtime::Runtime> runtime,
-                      const config::Options &options, int32_t mode, tether_event_cb on_event,
+                      std::shared_ptr<const config::Options> shared_options, int32_t mode,
+                      tether_event_cb on_event,
                       tether_release_cb release, void *user_data) {
+    const config::Options &options = *shared_options;
     if (Error e = config::check_ready_to_connect(options)) return e;
     WsUrl url;
     if (Error e = parse_ws_url(options.url, url)) return e;
@@ -51,14 +53,14 @@ Error Session::create(std::shared_ptr<Session> &out, std::shared_ptr<runtime::Ru
     }
     std::shared_ptr<net::ssl::context> tls;
     if (url.secure) {
-        if (Error e = transport::make_tls_context(tls, options.ca_file, options.client_cert_file,
-                                                  options.client_key_file,
-                                                  options.insecure_skip_tls_verify)) {
+        if (Error e = transport::shared_tls_context(tls, options.ca_file, options.client_cert_file,
+                                                    options.client_key_file,
+                                                    options.insecure_skip_tls_verify)) {
             return e;
         }
     }
-    out = std::make_shared<Session>(Private{}, std::move(runtime), options, std::move(url),
-                                    std::move(proxy), std::move(tls), mode, on_event, release,
+    out = std::make_shared<Session>(Private{}, std::move(runtime), std::move(shared_options),
+                                    std::move(url), std::move(proxy), std::move(tls), mode, on_event, release,
                                     user_data);
     std::weak_ptr<Session> weak = out;
     out->delivery_.on_space([weak] {
@@ -73,19 +75,20 @@ Error Session::create(std::shared_ptr<Session> &out, std::shared_ptr<runtime::Ru
     return ok();
 }
 
-Session::Session(Private, std::shared_ptr<runtime::Runtime> runtime, const config::Options &options,
-                 WsUrl url, std::optional<ProxyUrl> proxy, std::shared_ptr<net::ssl::context> tls,
-                 int32_t mode, tether_event_cb on_event, tether_release_cb release, void *user_data)
+Session::Session(Private, std::shared_ptr<runtime::Runtime> runtime,
+                 std::shared_ptr<const config::Options> shared_options, WsUrl url,
+                 std::optional<ProxyUrl> proxy, std::shared_ptr<net::ssl::context> tls, int32_t mode, tether_event_cb on_event, tether_release_cb release, void *user_data)
     : runtime_(std::move(runtime)),
       strand_(net::make_strand(runtime_->io())),
-      options_(options),
+      shared_options_(std::move(shared_options)),
+      options_(*shared_options_),
       url_(std::move(url)),
       proxy_(std::move(proxy)),
       tls_(std::move(tls)),
-      redacted_url_(shown_url(options)),
-      delivery_(mode, on_event, release, user_data, options.max_poll_queue),
-      backoff_(options.reconnect_delay_ms, options.max_reconnect_delay_ms, system_uniform01()),
-      token_(options.auth_token),
+      redacted_url_(shown_url(options_)),
+      delivery_(mode, on_event, release, user_data, options_.max_poll_queue),
+      backoff_(options_.reconnect_delay_ms, options_.max_reconnect_delay_ms, system_uniform01()),
+      token_(options_.auth_token),
       reconnect_timer_(strand_),
       ping_timer_(strand_),
       pong_timer_(strand_),
@@ -369,12 +372,12 @@ void Session::send_auth_message() {
         std::lock_guard<std::mutex> lock(token_mutex_);
         token = token_;
     }
-    inflight_ = Outgoing{render_auth_template(options_.auth_message_template, options_.auth_message_type, token),
-                         false, 0};
+    inflight_ = std::make_shared<std::vector<Outgoing>>();
+    inflight_->push_back(Outgoing{render_auth_template(options_.auth_message_template, options_.auth_message_type, token),
+                                  false, 0, 0});
     writing_ = true;
     const uint64_t generation = generation_;
-    auto payload = std::make_shared<const std::string>(std::move(inflight_->data));
-    conn_->async_write(false, *payload, [self = shared_from_this(), generation, payload](const Failure *failure) {
+    write_inflight([self = shared_from_this(), generation](const Failure *failure) {
         if (generation != self->generation_) return;
         self->writing_ = false;
         self->inflight_.reset();  // the auth message is ours: it never gets SENT/SEND_FAILED
@@ -488,38 +491,51 @@ void Session::on_read(uint64_t generation, const Failure *failure, bool binary, 
 
 void Session::pump_writes() {
     if (writing_ || !conn_ || close_sent_) return;
-    if (!early_queue_.empty()) {
-        inflight_ = Outgoing{std::move(early_queue_.front()), false, 0, 0};
+    // A batch takes what is waiting, in order (the protocol's early frames, then its control
+    // frames, then the application's), up to kBatchBytes: the transport writes it with one
+    // syscall, and a large message still goes alone.
+    auto batch = std::make_shared<std::vector<Outgoing>>();
+    size_t bytes = 0;
+    const auto room = [&] { return batch->size() < kBatchMessages && bytes < kBatchBytes; };
+    while (!early_queue_.empty() && room()) {
+        bytes += early_queue_.front().size();
+        batch->push_back(Outgoing{std::move(early_queue_.front()), false, 0, 0});
         early_queue_.pop_front();
-    } else if (!ready_) {
-        return;
     }
-    if (!inflight_) {
+    if (ready_) {
         std::lock_guard<std::mutex> lock(queue_mutex_);
-        if (!control_queue_.empty()) {
-            inflight_ = std::move(control_queue_.front());
+        while (!control_queue_.empty() && room()) {
+            bytes += control_queue_.front().data.size();
+            batch->push_back(std::move(control_queue_.front()));
             control_queue_.pop_front();
-        } else if (!queue_.empty()) {
-            inflight_ = std::move(queue_.front());
+        }
+        while (!queue_.empty() && room()) {
+            const size_t size = queue_.front().data.size();
+            bytes += size;
+            queued_bytes_ -= size;
+            batch->push_back(std::move(queue_.front()));
             queue_.pop_front();
-            queued_bytes_ -= inflight_->data.size();
         }
     }
-    if (!inflight_) {
-        if (pending_close_) send_close_frame();
+    if (batch->empty()) {
+        if (ready_ && pending_close_) send_close_frame();
         return;
     }
+    inflight_ = std::move(batch);
     writing_ = true;
     const uint64_t generation = generation_;
-    // The connection reads these bytes until its handler runs, also after drop_connection() has
-    // moved on (Beast masks a large message and copies it chunk by chunk as the socket takes
-    // it), while inflight_ may by then be reset or hold the next connection's message: the
-    // handler owns them.
-    auto payload = std::make_shared<const std::string>(std::move(inflight_->data));
-    conn_->async_write(inflight_->binary, *payload,
-                       [self = shared_from_this(), generation, payload](const Failure *failure) {
-                           self->on_write(generation, failure, payload->size());
-                       });
+    write_inflight([self = shared_from_this(), generation, bytes](const Failure *failure) {
+        self->on_write(generation, failure, bytes);
+    });
+}
+
+void Session::write_inflight(transport::Connection::DoneHandler handler) {
+    write_views_.clear();
+    for (const Outgoing &m : *inflight_) write_views_.push_back({m.binary, m.data});
+    // The handler keeps the batch (and so the bytes) alive for as long as the connection may read them.
+    conn_->async_write(write_views_, [batch = inflight_, handler = std::move(handler)](const Failure *failure) {
+        handler(failure);
+    });
 }
 
 void Session::on_write(uint64_t generation, const Failure *failure, size_t size) {
@@ -529,16 +545,16 @@ void Session::on_write(uint64_t generation, const Failure *failure, size_t size)
         on_connection_lost(*failure);
         return;
     }
-    messages_sent_.fetch_add(1, std::memory_order_relaxed);
+    messages_sent_.fetch_add(inflight_->size(), std::memory_order_relaxed);
     bytes_sent_.fetch_add(size, std::memory_order_relaxed);
-    const uint64_t id = inflight_->id;
-    const uint64_t tag = inflight_->tag;
-    inflight_.reset();
-    if (tag != 0 && interceptor_) interceptor_->on_written(tag);
-    if (id != 0) {
-        auto ev = make_event(TETHER_EVENT_SENT);
-        ev->id = id;
-        emit(std::move(ev));
+    const auto batch = std::move(inflight_);
+    for (const Outgoing &m : *batch) {
+        if (m.tag != 0 && interceptor_) interceptor_->on_written(m.tag);
+        if (m.id != 0) {
+            auto ev = make_event(TETHER_EVENT_SENT);
+            ev->id = m.id;
+            emit(std::move(ev));
+        }
     }
     bool drained = false;
     {
@@ -550,15 +566,16 @@ void Session::on_write(uint64_t generation, const Failure *failure, size_t size)
 }
 
 void Session::fail_queued(tether_status status, const std::string &why) {
-    std::deque<Outgoing> failed;
+    std::vector<Outgoing> failed;
     {
         std::lock_guard<std::mutex> lock(queue_mutex_);
-        failed.swap(queue_);
+        failed = queue_.take_all();
         queued_bytes_ = 0;
         drain_wanted_ = false;
     }
     if (inflight_) {
-        failed.push_front(std::move(*inflight_));
+        failed.insert(failed.begin(), std::make_move_iterator(inflight_->begin()),
+                      std::make_move_iterator(inflight_->end()));
         inflight_.reset();
     }
     for (const Outgoing &m : failed) {
@@ -656,16 +673,18 @@ void Session::on_connection_lost(const Failure &failure) {
     } else if (interceptor_ && !failure.error.failed()) {
         verdict = interceptor_->on_close_frame(failure.close_code, failure.close_reason);
     }
-    const bool had_inflight = inflight_.has_value();
+    const auto unfinished = std::move(inflight_);
     drop_connection();
-    if (had_inflight && inflight_->id != 0) {
-        auto ev = make_event(TETHER_EVENT_SEND_FAILED);
-        ev->id = inflight_->id;
-        ev->status = failure.error.failed() ? failure.error.status : TETHER_E_CLOSED;
-        ev->text = "the connection ended while this message was being written; it may or may not have arrived";
-        emit(std::move(ev));
+    if (unfinished) {
+        for (const Outgoing &m : *unfinished) {
+            if (m.id == 0) continue;
+            auto ev = make_event(TETHER_EVENT_SEND_FAILED);
+            ev->id = m.id;
+            ev->status = failure.error.failed() ? failure.error.status : TETHER_E_CLOSED;
+            ev->text = "the connection ended while this message was being written; it may or may not have arrived";
+            emit(std::move(ev));
+        }
     }
-    inflight_.reset();
 
     if (failure.error.failed() && failure.error.status != TETHER_E_CANCELLED) {
         auto ev = make_event(TETHER_EVENT_ERROR);

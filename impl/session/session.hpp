@@ -16,11 +16,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "impl/common/error.hpp"
+#include "impl/common/fifo.hpp"
 #include "impl/common/url.hpp"
 #include "impl/config/options.hpp"
 #include "impl/runtime/runtime.hpp"
@@ -36,9 +38,10 @@ const char *state_name(int32_t state) noexcept;
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
+    // options are shared, not copied: whoever holds them must not change them afterwards.
     static Error create(std::shared_ptr<Session> &out, std::shared_ptr<runtime::Runtime> runtime,
-                        const config::Options &options, int32_t mode, tether_event_cb on_event,
-                        tether_release_cb release, void *user_data);
+                        std::shared_ptr<const config::Options> options, int32_t mode,
+                        tether_event_cb on_event, tether_release_cb release, void *user_data);
 
     ~Session();
 
@@ -77,14 +80,18 @@ public:
 
     // Private to make_shared; use create().
     struct Private {};
-    Session(Private, std::shared_ptr<runtime::Runtime> runtime, const config::Options &options,
-            WsUrl url, std::optional<ProxyUrl> proxy,
+    Session(Private, std::shared_ptr<runtime::Runtime> runtime,
+            std::shared_ptr<const config::Options> shared_options, WsUrl url, std::optional<ProxyUrl> proxy,
             std::shared_ptr<boost::asio::ssl::context> tls, int32_t mode, tether_event_cb on_event,
             tether_release_cb release, void *user_data);
 
 private:
     using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
     using Clock = std::chrono::steady_clock;
+
+    // The most one write takes from the queues (see pump_writes).
+    static constexpr size_t kBatchMessages = 256;
+    static constexpr size_t kBatchBytes = 64 * 1024;
 
     struct Outgoing {
         std::string data;
@@ -107,6 +114,7 @@ private:
     void on_read(uint64_t generation, const transport::Failure *failure, bool binary, std::string data);
     bool is_auth_confirmation(const std::string &data) const;
     void pump_writes();
+    void write_inflight(transport::Connection::DoneHandler handler);
     void on_write(uint64_t generation, const transport::Failure *failure, size_t size);
     void schedule_ping();
     void send_ping();
@@ -125,7 +133,8 @@ private:
     // Declared first: destroyed last, after every member that uses its io_context.
     std::shared_ptr<runtime::Runtime> runtime_;
     Strand strand_;
-    const config::Options options_;
+    const std::shared_ptr<const config::Options> shared_options_;
+    const config::Options &options_;  // *shared_options_
     const WsUrl url_;
     const std::optional<ProxyUrl> proxy_;
     const std::shared_ptr<boost::asio::ssl::context> tls_;
@@ -144,9 +153,9 @@ private:
 
     // The outgoing queue, filled from any thread.
     mutable std::mutex queue_mutex_;
-    std::deque<Outgoing> queue_;
-    std::deque<Outgoing> control_queue_;  // the interceptor's frames, sent first; per connection
-    std::deque<std::string> early_queue_; // strand only: sent even before ready; per connection
+    Fifo<Outgoing> queue_;
+    Fifo<Outgoing> control_queue_;  // the interceptor's frames, sent first; per connection
+    Fifo<std::string> early_queue_; // strand only: sent even before ready; per connection
     uint64_t queued_bytes_ = 0;
     bool pump_posted_ = false;
     bool drain_wanted_ = false;
@@ -157,7 +166,10 @@ private:
     bool reading_ = false;
     bool read_paused_ = false;
     bool writing_ = false;
-    std::optional<Outgoing> inflight_;
+    // The batch being written, shared with the write's handler: the connection reads the bytes
+    // until that handler runs, also after drop_connection() has moved on.
+    std::shared_ptr<std::vector<Outgoing>> inflight_;
+    std::vector<transport::OutgoingMessage> write_views_;  // reused: what async_write is given
     bool control_busy_ = false;         // a ping frame is being written
     bool awaiting_pong_ = false;
     uint64_t ping_counter_ = 0;

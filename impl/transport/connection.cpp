@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <tuple>
 #include <type_traits>
 
 #include <boost/asio/compose.hpp>
@@ -16,6 +19,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+
+#include <sys/stat.h>
 
 #include <openssl/ssl.h>
 #include <openssl/err.h>
@@ -97,23 +102,95 @@ Failure stream_failure(const error_code &ec) {
     return make_failure(TETHER_E_IO, "connection lost: " + ec.message());
 }
 
-// The layers under the WebSocket stream, each with a teardown of its own. Beast's teardown, run
-// once the WebSocket layer is done (a close handshake, or failing the connection on a protocol
-// error), waits without bound for the peer to close TCP, and over TLS a peer that closes without
-// close_notify turns the outcome already decided (the peer's close frame, or the 1002/1007 that
-// failed the connection) into "stream truncated". Ours waits at most closeTimeout and always
-// succeeds, so that the WebSocket layer reports what actually ended the connection.
-class PlainLayer : public beast::tcp_stream {
+// The layer under the WebSocket stream (TCP, or TLS over TCP) with two additions.
+//
+// Coalescing. Beast writes every WebSocket message with a socket write of its own, and on
+// loopback or a fast link the syscall, not the framing, is what a small message costs. While
+// coalesce(true) is set, each write Beast hands down is appended to pending_ and reported done
+// at once; the first write after coalesce(false) sends pending_ and itself in one socket write.
+// Connection::async_write turns coalescing on for all but the last message of a batch, so the
+// flush happens inside a Beast write operation: Beast's write lock is held, and nothing else
+// (its pongs, our pings or close) can write to the socket at the same time. Whatever else Beast
+// writes while coalescing is on (a pong between two messages of the batch) lands in pending_ in
+// stream order.
+//
+// Teardown. Beast's own, run once the WebSocket layer is done (a close handshake, or failing the
+// connection on a protocol error), waits without bound for the peer to close TCP, and over TLS
+// a peer that closes without close_notify turns the outcome already decided (the peer's close
+// frame, or the 1002/1007 that failed the connection) into "stream truncated". Ours first sends
+// what is still pending (a close reply written while a batch was coalescing), waits at most
+// closeTimeout and always succeeds, so that the WebSocket layer reports what actually ended
+// the connection.
+template <class Base>
+class Layer : public Base {
 public:
-    using beast::tcp_stream::tcp_stream;
+    using Base::Base;
+
     std::chrono::milliseconds teardown_timeout{5000};
+
+    void coalesce(bool on) { coalescing_ = on; }
+    bool has_pending() const { return !pending_.empty(); }
+
+    template <class ConstBufferSequence, class WriteHandler>
+    auto async_write_some(const ConstBufferSequence &buffers, WriteHandler &&handler) {
+        return net::async_initiate<WriteHandler, void(error_code, std::size_t)>(
+            [this](auto handler, const ConstBufferSequence &buffers) {
+                write_some(buffers, std::move(handler));
+            },
+            handler, buffers);
+    }
+
+    // Sends pending_ on its own (teardown only: Beast holds its write lock then).
+    template <class Handler>
+    void async_flush(Handler &&handler) {
+        net::async_write(static_cast<Base &>(*this), net::buffer(pending_),
+                         [this, handler = std::forward<Handler>(handler)](error_code ec, std::size_t) mutable {
+                             release_pending();
+                             handler(ec);
+                         });
+    }
+
+private:
+    template <class ConstBufferSequence, class Handler>
+    void write_some(const ConstBufferSequence &buffers, Handler handler) {
+        if (!coalescing_ && pending_.empty()) {
+            Base::async_write_some(buffers, std::move(handler));
+            return;
+        }
+        const std::size_t size = net::buffer_size(buffers);
+        for (const auto piece : beast::buffers_range_ref(buffers)) {
+            pending_.append(static_cast<const char *>(piece.data()), piece.size());
+        }
+        auto executor = net::get_associated_executor(handler, this->get_executor());
+        if (coalescing_) {
+            net::post(executor, beast::bind_front_handler(std::move(handler), error_code{}, size));
+            return;
+        }
+        net::async_write(static_cast<Base &>(*this), net::buffer(pending_),
+                         net::bind_executor(executor, [this, handler = std::move(handler), size](
+                                                          error_code ec, std::size_t) mutable {
+                             release_pending();
+                             handler(ec, ec ? 0 : size);
+                         }));
+    }
+
+    // A connection that once sent a burst keeps a buffer for the next one, up to a size that
+    // thousands of idle connections can afford.
+    void release_pending() {
+        if (pending_.capacity() > kKeptPendingBytes) {
+            std::string().swap(pending_);
+        } else {
+            pending_.clear();
+        }
+    }
+
+    static constexpr std::size_t kKeptPendingBytes = 16 * 1024;
+    bool coalescing_ = false;
+    std::string pending_;
 };
 
-class TlsLayer : public ssl::stream<beast::tcp_stream> {
-public:
-    using ssl::stream<beast::tcp_stream>::stream;
-    std::chrono::milliseconds teardown_timeout{5000};
-};
+using PlainLayer = Layer<beast::tcp_stream>;
+using TlsLayer = Layer<ssl::stream<beast::tcp_stream>>;
 
 void close_now(beast::tcp_stream &stream) {
     error_code ignored;
@@ -121,13 +198,18 @@ void close_now(beast::tcp_stream &stream) {
     stream.close();
 }
 
-// Reads and discards until the peer closes TCP, an error, or the stream's expiry.
+// Sends what is pending, then reads and discards until the peer closes TCP, an error, or the
+// stream's expiry.
 struct PlainTeardownOp {
     PlainLayer &layer;
     std::unique_ptr<std::array<char, 1024>> buffer = std::make_unique<std::array<char, 1024>>();
 
     template <class Self>
     void operator()(Self &self, error_code ec = {}, std::size_t = 0) {
+        if (!ec && layer.has_pending()) {
+            layer.async_flush([self = std::move(self)](error_code flushed) mutable { self(flushed); });
+            return;
+        }
         if (!ec) {
             layer.async_read_some(net::buffer(*buffer), std::move(self));
             return;
@@ -143,6 +225,10 @@ struct TlsTeardownOp {
 
     template <class Self>
     void operator()(Self &self, error_code = {}) {
+        if (!started && layer.has_pending()) {
+            layer.async_flush([self = std::move(self)](error_code flushed) mutable { self(flushed); });
+            return;
+        }
         if (!started) {
             started = true;
             layer.async_shutdown(std::move(self));  // close_notify both ways, bounded by the expiry
@@ -207,11 +293,11 @@ public:
                        });
     }
 
-    void async_write(bool binary, std::string_view data, DoneHandler handler) override {
-        ws_.binary(binary);
-        ws_.async_write(net::buffer(data.data(), data.size()),
-                        [self = this->shared_from_this(), handler = std::move(handler)](
-                            const error_code &ec, size_t) { self->finish(ec, handler); });
+    void async_write(const std::vector<OutgoingMessage> &messages, DoneHandler handler) override {
+        batch_.assign(messages.begin(), messages.end());
+        batch_next_ = 0;
+        write_handler_ = std::move(handler);
+        write_next();
     }
 
     void async_ping(std::string payload, DoneHandler handler) override {
@@ -249,6 +335,39 @@ private:
         } else {
             (void)p;
             return websocket::stream<NextLayer>(ex);
+        }
+    }
+
+    // One message of the batch at a time, as Beast wants; all but the last wait in the layer and
+    // go out with it (see Layer).
+    void write_next() {
+        const OutgoingMessage &message = batch_[batch_next_];
+        ws_.next_layer().coalesce(batch_next_ + 1 < batch_.size());
+        size_write_buffer(message.data.size());
+        ws_.binary(message.binary);
+        ws_.async_write(net::buffer(message.data.data(), message.data.size()),
+                        [self = this->shared_from_this()](const error_code &ec, size_t) {
+                            if (!ec && ++self->batch_next_ < self->batch_.size()) {
+                                self->write_next();
+                                return;
+                            }
+                            self->ws_.next_layer().coalesce(false);
+                            self->batch_.clear();
+                            auto handler = std::move(self->write_handler_);
+                            self->finish(ec, handler);
+                        });
+    }
+
+    // A client masks what it sends, and Beast masks through a buffer of write_buffer_bytes, one
+    // socket write per buffer. Sized to the message (512 B to 64 KiB), a large message takes a
+    // sixteenth of the writes of Beast's 4 KiB default, and a connection that sends small ones
+    // keeps 512 B instead of 4 KiB. Beast reallocates only when the size changes.
+    void size_write_buffer(std::size_t message_size) {
+        std::size_t bytes = kMinWriteBuffer;
+        while (bytes < message_size && bytes < kMaxWriteBuffer) bytes *= 2;
+        if (bytes != write_buffer_bytes_) {
+            write_buffer_bytes_ = bytes;
+            ws_.write_buffer_bytes(bytes);
         }
     }
 
@@ -315,17 +434,18 @@ private:
     // HTTP CONNECT: ask the proxy for a raw tunnel to the server, then speak TLS/WebSocket in it.
     void start_proxy_tunnel() {
         const std::string authority = endpoint_text(params_.url.host, params_.url.port);
-        proxy_request_ = {};
-        proxy_request_.method(http::verb::connect);
-        proxy_request_.target(authority);
-        proxy_request_.version(11);
-        proxy_request_.set(http::field::host, authority);
-        proxy_request_.set(http::field::user_agent, params_.user_agent);
+        proxy_ = std::make_unique<ProxyTunnel>();
+        auto &request = proxy_->request;
+        request.method(http::verb::connect);
+        request.target(authority);
+        request.version(11);
+        request.set(http::field::host, authority);
+        request.set(http::field::user_agent, params_.user_agent);
         if (!params_.proxy->username.empty()) {
-            proxy_request_.set(http::field::proxy_authorization,
-                               "Basic " + base64(params_.proxy->username + ":" + params_.proxy->password));
+            request.set(http::field::proxy_authorization,
+                    "Basic " + base64(params_.proxy->username + ":" + params_.proxy->password));
         }
-        http::async_write(beast::get_lowest_layer(ws_), proxy_request_,
+        http::async_write(beast::get_lowest_layer(ws_), request,
                           [self = this->shared_from_this()](const error_code &ec, size_t) {
                               self->on_proxy_request_written(ec);
                           });
@@ -336,9 +456,8 @@ private:
             fail_open(TETHER_E_PROXY, "writing the CONNECT request to the proxy failed: " + ec.message());
             return;
         }
-        proxy_parser_.emplace();
-        proxy_parser_->skip(true);  // a 2xx answer to CONNECT has no body: the tunnel follows
-        http::async_read(beast::get_lowest_layer(ws_), proxy_buffer_, *proxy_parser_,
+        proxy_->parser.skip(true);  // a 2xx answer to CONNECT has no body: the tunnel follows
+        http::async_read(beast::get_lowest_layer(ws_), proxy_->buffer, proxy_->parser,
                          [self = this->shared_from_this()](const error_code &ec2, size_t) {
                              self->on_proxy_response(ec2);
                          });
@@ -349,7 +468,7 @@ private:
             fail_open(TETHER_E_PROXY, "reading the proxy's answer to CONNECT failed: " + ec.message());
             return;
         }
-        const auto &res = proxy_parser_->get();
+        const auto &res = proxy_->parser.get();
         if (res.result_int() / 100 != 2) {
             // 407 is the standard answer to bad proxy credentials; some proxies send 401.
             const bool auth = res.result_int() == 407 || res.result_int() == 401;
@@ -359,7 +478,7 @@ private:
                       static_cast<int32_t>(res.result_int()));
             return;
         }
-        if (proxy_buffer_.size() != 0) {
+        if (proxy_->buffer.size() != 0) {
             fail_open(TETHER_E_PROXY, "the proxy sent data before the tunnel was used");
             return;
         }
@@ -451,6 +570,8 @@ private:
         OpenInfo info;
         const auto it = handshake_response_.find(http::field::sec_websocket_protocol);
         if (it != handshake_response_.end()) info.subprotocol = std::string(it->value());
+        handshake_response_ = {};  // its headers are not needed any more: memory per connection
+        proxy_.reset();
         if (!info.subprotocol.empty() &&
             std::find(params_.subprotocols.begin(), params_.subprotocols.end(), info.subprotocol) ==
                 params_.subprotocols.end()) {
@@ -483,7 +604,14 @@ private:
         handler(&f);
     }
 
+    static constexpr std::size_t kMinWriteBuffer = 512;
+    static constexpr std::size_t kMaxWriteBuffer = 64 * 1024;
+
     ConnectParams params_;
+    std::vector<OutgoingMessage> batch_;  // the write in progress
+    std::size_t batch_next_ = 0;
+    DoneHandler write_handler_;
+    std::size_t write_buffer_bytes_ = 0;
     tcp::resolver resolver_;
     websocket::stream<NextLayer> ws_;
     net::steady_timer deadline_;
@@ -494,9 +622,13 @@ private:
     PongHandler on_pong_;
     std::string read_buffer_;
     std::optional<net::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> read_view_;
-    http::request<http::empty_body> proxy_request_;
-    beast::flat_buffer proxy_buffer_;
-    std::optional<http::response_parser<http::empty_body>> proxy_parser_;
+    // Only while tunnelling through a proxy: most connections never need it.
+    struct ProxyTunnel {
+        http::request<http::empty_body> request;
+        beast::flat_buffer buffer;
+        http::response_parser<http::empty_body> parser;
+    };
+    std::unique_ptr<ProxyTunnel> proxy_;
     websocket::response_type handshake_response_;
 };
 
@@ -553,6 +685,49 @@ Error make_tls_context(std::shared_ptr<ssl::context> &out, const std::string &ca
         }
     }
     out = std::move(ctx);
+    return ok();
+}
+
+namespace {
+
+// What a file's contents are taken to be: a rewritten file (new size or time) is another file.
+std::string file_identity(const std::string &path) {
+    if (path.empty()) return std::string();
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return path + "|missing";
+    return path + "|" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+           std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
+Error shared_tls_context(std::shared_ptr<ssl::context> &out, const std::string &ca_file,
+                         const std::string &client_cert_file, const std::string &client_key_file,
+                         bool insecure_skip_verify) {
+    using Key = std::tuple<std::string, std::string, std::string, bool>;
+    static std::mutex mutex;
+    static std::map<Key, std::weak_ptr<ssl::context>> contexts;
+
+    // A missing or unreadable file is not cached: make_tls_context names the problem each time.
+    const Key key{file_identity(ca_file), file_identity(client_cert_file), file_identity(client_key_file),
+                  insecure_skip_verify};
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto found = contexts.find(key); found != contexts.end()) {
+        if (auto alive = found->second.lock()) {
+            out = std::move(alive);
+            return ok();
+        }
+    }
+    std::shared_ptr<ssl::context> made;
+    if (Error e = make_tls_context(made, ca_file, client_cert_file, client_key_file, insecure_skip_verify)) {
+        return e;
+    }
+    for (auto it = contexts.begin(); it != contexts.end();) {
+        it = it->second.expired() ? contexts.erase(it) : std::next(it);
+    }
+    contexts[key] = made;
+    out = std::move(made);
     return ok();
 }
 

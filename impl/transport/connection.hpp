@@ -52,6 +52,12 @@ struct Failure {
     int32_t http_status = 0;     // the refused upgrade's status, when there was one
 };
 
+// One message of a batch handed to Connection::async_write. The bytes belong to the caller.
+struct OutgoingMessage {
+    bool binary = false;
+    std::string_view data;
+};
+
 struct OpenInfo {
     std::string subprotocol;  // negotiated, "" when none
 };
@@ -71,8 +77,11 @@ public:
     // Reads one whole message (fragments reassembled). A close frame from the peer ends the read
     // with a Failure whose error is TETHER_OK and whose code/reason/clean come from the frame.
     virtual void async_read(ReadHandler handler) = 0;
-    // Writes one message. data must stay valid until the handler runs.
-    virtual void async_write(bool binary, std::string_view data, DoneHandler handler) = 0;
+    // Writes the messages in order, as one socket write where they fit (each is still its own
+    // WebSocket message): one syscall for a burst instead of one per message. The handler runs
+    // once, when all are written or the first failed. The bytes the messages point to must stay
+    // valid until the handler runs; the vector itself is copied.
+    virtual void async_write(const std::vector<OutgoingMessage> &messages, DoneHandler handler) = 0;
     virtual void async_ping(std::string payload, DoneHandler handler) = 0;
     // Sends a close frame and waits for the peer's. Bounded by the caller (abort()).
     virtual void async_close(int32_t code, std::string reason, DoneHandler handler) = 0;
@@ -90,5 +99,12 @@ std::shared_ptr<Connection> make_connection(const boost::asio::any_io_executor &
 Error make_tls_context(std::shared_ptr<boost::asio::ssl::context> &out, const std::string &ca_file,
                        const std::string &client_cert_file, const std::string &client_key_file,
                        bool insecure_skip_verify);
+
+// The same, shared by every client alive with the same settings and the same files (path,
+// inode, size and modification time): a context costs a CA file's parse and tens of KiB, and an
+// OpenSSL context serves many connections on many threads at once. Thread-safe.
+Error shared_tls_context(std::shared_ptr<boost::asio::ssl::context> &out, const std::string &ca_file,
+                         const std::string &client_cert_file, const std::string &client_key_file,
+                         bool insecure_skip_verify);
 
 }  // namespace tether::transport

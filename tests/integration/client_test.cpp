@@ -1,7 +1,9 @@
 // End-to-end tests of the client through the C ABI against tether-test-server on loopback.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <thread>
+#include <vector>
 
 #include "harness.hpp"
 #include "test_server.hpp"
@@ -517,6 +519,60 @@ TEST_CASE("a graceful close first sends what was queued", "[client][close]") {
     CHECK(client.recorder.of_type(TETHER_EVENT_SEND_FAILED).empty());
     // Like a browser's WebSocket, replies that arrive after close() are not delivered.
     CHECK(client.recorder.of_type(TETHER_EVENT_CLOSE).at(0).was_clean == 1);
+}
+
+// Messages queued together leave in one socket write (the transport coalesces them); each is
+// still its own WebSocket message, in order, with its own SENT, and pings go between them.
+TEST_CASE("a burst of mixed messages arrives whole and in order, each one SENT", "[client][send]") {
+    TestServer server;
+    Client client({{"url", server.ws_url("/echo")}, {"pingInterval", "20"}, {"maxQueuedMessages", "5000"}});
+    client.connect();
+    REQUIRE(client.wait_open());
+    const int count = 2000;
+    std::vector<std::string> payloads;
+    for (int i = 0; i < count; ++i) {
+        // Every 97th is larger than one write's batch and goes alone; the rest vary in size.
+        const size_t size = i % 97 == 0 ? 100 * 1024 : static_cast<size_t>(1 + (i * 7919) % 3000);
+        std::string p = std::to_string(i) + ":";
+        p.append(size, static_cast<char>('a' + i % 26));
+        payloads.push_back(std::move(p));
+    }
+    for (int i = 0; i < count; ++i) {
+        const tether_status s = i % 3 == 0 ? client.send_binary(payloads[i], 1 + i) : client.send_text(payloads[i], 1 + i);
+        REQUIRE(s == TETHER_OK);
+    }
+    REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_MESSAGE, count, 20000));
+    const auto messages = client.recorder.of_type(TETHER_EVENT_MESSAGE);
+    REQUIRE(messages.size() == static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) {
+        INFO("message " << i);
+        CHECK(messages[i].data == payloads[i]);
+        CHECK(messages[i].message_type == (i % 3 == 0 ? TETHER_MESSAGE_BINARY : TETHER_MESSAGE_TEXT));
+    }
+    REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_SENT, count));
+    const auto sent = client.recorder.of_type(TETHER_EVENT_SENT);
+    for (int i = 0; i < count; ++i) CHECK(sent[i].id == static_cast<uint64_t>(1 + i));
+    CHECK(contains(client.stats(), "\"messagesSent\":" + std::to_string(count)));
+    CHECK(client.recorder.of_type(TETHER_EVENT_ERROR).empty());
+}
+
+// The server's close frame arrives while a burst is being written: tether's close reply may
+// wait in the transport's coalescing buffer, and must still go out at once (a clean close, well
+// before closeTimeout), not when the peer gives up.
+TEST_CASE("a close frame that arrives during a burst is answered at once", "[client][close]") {
+    TestServer server;
+    Client client({{"url", server.ws_url("/close?code=4001&reason=mid-burst&after_messages=3")},
+                   {"closeTimeout", "10000"}, {"autoReconnect", "false"}, {"maxQueuedMessages", "5000"}});
+    client.connect();
+    REQUIRE(client.wait_open());
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3000; ++i) REQUIRE(client.send_text("burst-" + std::to_string(i)) == TETHER_OK);
+    REQUIRE(client.recorder.wait_for_type(TETHER_EVENT_CLOSE, 1, 8000));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    const auto close = client.recorder.of_type(TETHER_EVENT_CLOSE).at(0);
+    CHECK(close.code == 4001);
+    CHECK(close.text == "mid-burst");
+    CHECK(close.was_clean == 1);
 }
 
 TEST_CASE("close right after connect: connecting, CLOSE, disconnected", "[client][close]") {
