@@ -1,0 +1,163 @@
+// How soon a destroyed client lets go of everything: its runtime's threads and fds. A client on
+// a private runtime (whose handle is destroyed at once) keeps that runtime alive through its
+// session, so the runtime's threads and fds are gone exactly when nothing of the client is left.
+// The contract: after tether_client_destroy, no timer of the client keeps anything alive; what is
+// left goes within closeTimeout (the polite close of an open connection) at most.
+#include <dirent.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "harness.hpp"
+#include "test_server.hpp"
+
+using harness::Client;
+using tether_test::TestServer;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int thread_count() {
+    int threads = -1;
+    if (FILE *f = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, f)) {
+            if (std::strncmp(line, "Threads:", 8) == 0) threads = std::atoi(line + 8);
+        }
+        std::fclose(f);
+    }
+    return threads;
+}
+
+int fd_count() {
+    int fds = 0;
+    if (DIR *d = opendir("/proc/self/fd")) {
+        while (dirent *e = readdir(d)) fds += e->d_name[0] != '.';
+        closedir(d);
+        --fds;  // the directory stream itself
+    }
+    return fds;
+}
+
+constexpr int kCloseTimeoutMs = 1000;
+// Far longer than kCloseTimeoutMs + kSlackMs: a timer of this length that outlives destroy shows.
+constexpr const char *kLongMs = "30000";
+// Scheduling noise on a loaded machine (and under TSan) on top of closeTimeout.
+constexpr int kSlackMs = 1500;
+
+// Makes a client on a runtime of its own, lets `drive` bring it into the state under test,
+// destroys it and returns how many ms passed from tether_client_destroy until the process had
+// no more threads and fds than before the runtime was made (or -1 after 15 s).
+long destroy_and_time(std::initializer_list<std::pair<std::string, std::string>> options,
+                      const std::function<void(Client &)> &drive) {
+    const int threads_before = thread_count();
+    const int fds_before = fd_count();
+    tether_runtime *runtime = nullptr;
+    REQUIRE(tether_runtime_new(&runtime, 1) == TETHER_OK);
+    auto client = std::make_unique<Client>(options, runtime);
+    tether_runtime_destroy(runtime);  // from now on the client alone keeps it running
+    drive(*client);
+    const auto start = Clock::now();
+    client->destroy();  // returns once release_user_data has run
+    REQUIRE(client->recorder.released() == 1);
+    client.reset();
+    const auto deadline = start + std::chrono::seconds(15);
+    while (thread_count() > threads_before || fd_count() > fds_before) {
+        if (Clock::now() > deadline) return -1;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+}
+
+void check_gone_in_time(long elapsed_ms) {
+    INFO("the runtime of the destroyed client went after " << elapsed_ms << " ms (-1: not within 15 s)");
+    CHECK(elapsed_ms >= 0);
+    CHECK(elapsed_ms < kCloseTimeoutMs + kSlackMs);
+}
+
+}  // namespace
+
+TEST_CASE("destroy lets go of the runtime within closeTimeout whatever is pending", "[client][lifetime][teardown]") {
+    TestServer server;
+    const std::string close_timeout = std::to_string(kCloseTimeoutMs);
+
+    SECTION("a request waiting for its answer") {
+        check_gone_in_time(destroy_and_time(
+            {{"url", server.ws_url("/json")}, {"protocol", "json"}, {"closeTimeout", close_timeout}},
+            [](Client &c) {
+                c.connect();
+                REQUIRE(c.wait_open());
+                REQUIRE(tether_client_request(c.get(), "never", nullptr, 30000, 1) == TETHER_OK);
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }));
+    }
+    SECTION("a reconnect scheduled") {
+        check_gone_in_time(destroy_and_time(
+            {{"url", "ws://127.0.0.1:1/"}, {"reconnectDelay", kLongMs}, {"maxReconnectDelay", kLongMs},
+             {"closeTimeout", close_timeout}},
+            [](Client &c) {
+                c.connect();
+                REQUIRE(c.recorder.wait_for_type(TETHER_EVENT_RECONNECT));
+            }));
+    }
+    SECTION("a WebSocket handshake the server never answers") {
+        check_gone_in_time(destroy_and_time(
+            {{"url", server.ws_url("/hang")}, {"handshakeTimeout", kLongMs}, {"closeTimeout", close_timeout}},
+            [](Client &c) {
+                c.connect();
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            }));
+    }
+    SECTION("an auth reply that never comes") {
+        check_gone_in_time(destroy_and_time(
+            {{"url", server.ws_url("/auth/first-message?expect=t&silent=1")}, {"authMethod", "first-message"},
+             {"authToken", "t"}, {"authSuccessType", "auth_ok"}, {"authTimeout", kLongMs},
+             {"closeTimeout", close_timeout}},
+            [](Client &c) {
+                c.connect();
+                std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            }));
+    }
+    SECTION("a ping waiting for its pong from a silent peer") {
+        check_gone_in_time(destroy_and_time(
+            {{"url", server.ws_url("/silent")}, {"pingInterval", "100"}, {"pongTimeout", kLongMs},
+             {"closeTimeout", close_timeout}},
+            [](Client &c) {
+                c.connect();
+                REQUIRE(c.wait_open());
+                std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            }));
+    }
+    SECTION("an open connection with the next ping far away") {
+        check_gone_in_time(destroy_and_time(
+            {{"url", server.ws_url("/echo")}, {"pingInterval", kLongMs}, {"closeTimeout", close_timeout}},
+            [](Client &c) {
+                c.connect();
+                REQUIRE(c.wait_open());
+            }));
+    }
+}
+
+// Destroy at every moment of the way in: resolving, connecting, handshaking, just open.
+TEST_CASE("destroy right after connect lets go of the runtime at once", "[client][lifetime][teardown]") {
+    TestServer server;
+    for (int round = 0; round < 40; ++round) {
+        const long elapsed = destroy_and_time(
+            {{"url", server.ws_url("/echo")}, {"connectTimeout", kLongMs}, {"handshakeTimeout", kLongMs},
+             {"pingInterval", kLongMs}, {"closeTimeout", std::to_string(kCloseTimeoutMs)}},
+            [round](Client &c) {
+                c.connect();
+                std::this_thread::sleep_for(std::chrono::microseconds(100 * (round % 20)));
+            });
+        INFO("round " << round);
+        check_gone_in_time(elapsed);
+    }
+}
+
