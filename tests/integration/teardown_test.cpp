@@ -6,11 +6,13 @@
 #include <dirent.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -161,3 +163,75 @@ TEST_CASE("destroy right after connect lets go of the runtime at once", "[client
     }
 }
 
+// The resolver answers on a thread of its own, and its answer may wait in the I/O thread's queue
+// while that thread is busy. A destroy that comes meanwhile must end the connection attempt
+// there: the answer must not open a new socket for a client that is gone (that socket, with no
+// connect deadline and a fresh handshakeTimeout, held the client's runtime long after destroy).
+TEST_CASE("destroy between the resolver's answer and its handler opens no new connection", "[client][lifetime][teardown]") {
+    TestServer server;
+    const int threads_before = thread_count();
+    const int fds_before = fd_count();
+    tether_runtime *runtime = nullptr;
+    REQUIRE(tether_runtime_new(&runtime, 1) == TETHER_OK);
+    // /hang never answers the upgrade: a connection opened after destroy would stay for
+    // handshakeTimeout.
+    auto victim = std::make_unique<Client>(
+        std::initializer_list<std::pair<std::string, std::string>>{
+            {"url", server.ws_url("/hang")}, {"connectTimeout", kLongMs}, {"handshakeTimeout", kLongMs},
+            {"closeTimeout", std::to_string(kCloseTimeoutMs)}},
+        runtime);
+    // A second client of the same one-thread runtime, whose first callback holds that thread.
+    auto blocker = std::make_unique<Client>(
+        std::initializer_list<std::pair<std::string, std::string>>{{"url", server.ws_url("/echo")}}, runtime);
+    tether_runtime_destroy(runtime);
+
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool blocking = false, unblock = false;
+    tether_client *blocker_handle = blocker->get();
+    blocker->recorder.hook = [&, first = true](const harness::Recorded &) mutable {
+        if (!first) return;
+        first = false;
+        std::unique_lock<std::mutex> lock(mutex);
+        blocking = true;
+        cv.notify_all();
+        cv.wait_for(lock, std::chrono::seconds(5), [&] { return unblock; });
+    };
+    // The victim's CONNECTING event comes just before it starts resolving: queue the blocker's
+    // first event there, so that it holds the thread while the resolver answers.
+    victim->recorder.hook = [&, first = true](const harness::Recorded &) mutable {
+        if (!first) return;
+        first = false;
+        tether_client_connect(blocker_handle);
+    };
+    victim->connect();
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        REQUIRE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return blocking; }));
+    }
+    // Long enough for the resolver thread to answer "127.0.0.1"; its answer waits for the thread.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto start = Clock::now();
+    victim->destroy();
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        unblock = true;
+    }
+    cv.notify_all();
+    REQUIRE(blocker->wait_open());
+    blocker->destroy();
+    victim.reset();
+    blocker.reset();
+
+    const auto deadline = start + std::chrono::seconds(5);
+    while ((thread_count() > threads_before || fd_count() > fds_before) && Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const long elapsed = static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+    INFO("threads " << thread_count() << " (before " << threads_before << "), fds " << fd_count() << " (before "
+                    << fds_before << ") after " << elapsed << " ms");
+    CHECK(thread_count() <= threads_before);
+    CHECK(fd_count() <= fds_before);
+    CHECK(elapsed < kCloseTimeoutMs + kSlackMs);
+}
