@@ -3,13 +3,8 @@
 // session, so the runtime's threads and fds are gone exactly when nothing of the client is left.
 // The contract: after tether_client_destroy, no timer of the client keeps anything alive; what is
 // left goes within closeTimeout (the polite close of an open connection) at most.
-#include <dirent.h>
-
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -26,28 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int thread_count() {
-    int threads = -1;
-    if (FILE *f = std::fopen("/proc/self/status", "r")) {
-        char line[256];
-        while (std::fgets(line, sizeof line, f)) {
-            if (std::strncmp(line, "Threads:", 8) == 0) threads = std::atoi(line + 8);
-        }
-        std::fclose(f);
-    }
-    return threads;
-}
-
-int fd_count() {
-    int fds = 0;
-    if (DIR *d = opendir("/proc/self/fd")) {
-        while (dirent *e = readdir(d)) fds += e->d_name[0] != '.';
-        closedir(d);
-        --fds;  // the directory stream itself
-    }
-    return fds;
-}
-
 constexpr int kCloseTimeoutMs = 1000;
 // Far longer than kCloseTimeoutMs + kSlackMs: a timer of this length that outlives destroy shows.
 constexpr const char *kLongMs = "30000";
@@ -59,8 +32,8 @@ constexpr int kSlackMs = 1500;
 // no more threads and fds than before the runtime was made (or -1 after 15 s).
 long destroy_and_time(std::initializer_list<std::pair<std::string, std::string>> options,
                       const std::function<void(Client &)> &drive) {
-    const int threads_before = thread_count();
-    const int fds_before = fd_count();
+    const int threads_before = harness::process_threads();
+    const int fds_before = harness::open_fds();
     tether_runtime *runtime = nullptr;
     REQUIRE(tether_runtime_new(&runtime, 1) == TETHER_OK);
     auto client = std::make_unique<Client>(options, runtime);
@@ -71,7 +44,7 @@ long destroy_and_time(std::initializer_list<std::pair<std::string, std::string>>
     REQUIRE(client->recorder.released() == 1);
     client.reset();
     const auto deadline = start + std::chrono::seconds(15);
-    while (thread_count() > threads_before || fd_count() > fds_before) {
+    while (harness::process_threads() > threads_before || harness::open_fds() > fds_before) {
         if (Clock::now() > deadline) return -1;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -169,8 +142,8 @@ TEST_CASE("destroy right after connect lets go of the runtime at once", "[client
 // connect deadline and a fresh handshakeTimeout, held the client's runtime long after destroy).
 TEST_CASE("destroy between the resolver's answer and its handler opens no new connection", "[client][lifetime][teardown]") {
     TestServer server;
-    const int threads_before = thread_count();
-    const int fds_before = fd_count();
+    const int threads_before = harness::process_threads();
+    const int fds_before = harness::open_fds();
     tether_runtime *runtime = nullptr;
     REQUIRE(tether_runtime_new(&runtime, 1) == TETHER_OK);
     // /hang never answers the upgrade: a connection opened after destroy would stay for
@@ -224,14 +197,14 @@ TEST_CASE("destroy between the resolver's answer and its handler opens no new co
     blocker.reset();
 
     const auto deadline = start + std::chrono::seconds(5);
-    while ((thread_count() > threads_before || fd_count() > fds_before) && Clock::now() < deadline) {
+    while ((harness::process_threads() > threads_before || harness::open_fds() > fds_before) && Clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     const long elapsed = static_cast<long>(
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
-    INFO("threads " << thread_count() << " (before " << threads_before << "), fds " << fd_count() << " (before "
+    INFO("threads " << harness::process_threads() << " (before " << threads_before << "), fds " << harness::open_fds() << " (before "
                     << fds_before << ") after " << elapsed << " ms");
-    CHECK(thread_count() <= threads_before);
-    CHECK(fd_count() <= fds_before);
+    CHECK(harness::process_threads() <= threads_before);
+    CHECK(harness::open_fds() <= fds_before);
     CHECK(elapsed < kCloseTimeoutMs + kSlackMs);
 }
