@@ -320,6 +320,7 @@ public:
     }
 
     void abort() noexcept override {
+        aborted_ = true;
         error_code ignored;
         deadline_.cancel();
         resolver_.cancel();
@@ -399,6 +400,16 @@ private:
     }
 
     void on_resolve(const error_code &ec, tcp::resolver::results_type results) {
+        // The resolver answers from a thread of its own, so abort() (or the connect deadline)
+        // can come after the answer and before this handler: cancelling the resolver is too late
+        // then. Connecting anyway would open a new socket (async_connect opens a closed one) for
+        // a connection that is over, with no connect deadline, and the open handler it holds
+        // would keep the session, and with it its runtime, alive until that socket's handshake
+        // ends.
+        if (aborted_ || timed_out_) {
+            fail_open(TETHER_E_CANCELLED, "the connection was aborted before it was open");
+            return;
+        }
         const std::string &host = params_.proxy ? params_.proxy->host : params_.url.host;
         if (ec) {
             fail_open(TETHER_E_DNS, "cannot resolve '" + host + "': " + ec.message());
@@ -618,6 +629,7 @@ private:
     const char *phase_ = "connect";
     int64_t phase_ms_ = 0;
     bool timed_out_ = false;
+    bool aborted_ = false;  // abort() ran: on_resolve must not connect a new socket
     OpenHandler open_handler_;
     PongHandler on_pong_;
     std::string read_buffer_;

@@ -27,7 +27,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <map>
 #include <random>
 #include <thread>
@@ -40,6 +39,7 @@ using faults::Direction;
 using faults::Fault;
 using faults::FaultProxy;
 using Clock = std::chrono::steady_clock;
+using harness::open_fds;
 
 namespace {
 
@@ -190,15 +190,6 @@ long rss_kib() {
         if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::strtol(line + 6, nullptr, 10);
     std::fclose(f);
     return kib;
-}
-
-int open_fds() {
-    DIR *d = opendir("/proc/self/fd");
-    if (!d) return -1;
-    int n = 0;
-    while (readdir(d)) ++n;
-    closedir(d);
-    return n - 3;  // ".", ".." and the DIR's own fd
 }
 
 int cycles_from_env(int fallback) {

@@ -3,9 +3,14 @@
 // manager's calls and waits that the tests of every protocol make.
 #pragma once
 
+#include <dirent.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <mutex>
@@ -18,6 +23,29 @@
 #include "tether.h"
 
 namespace harness {
+
+// This process's threads and open fds, from /proc/self (-1 when it cannot be read). A runtime's
+// threads and fds coming back to the counts taken before it was made show that nothing of it,
+// and so nothing of its clients, is left.
+inline int process_threads() {
+    FILE *f = std::fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    int threads = -1;
+    while (std::fgets(line, sizeof line, f))
+        if (std::strncmp(line, "Threads:", 8) == 0) threads = std::atoi(line + 8);
+    std::fclose(f);
+    return threads;
+}
+
+inline int open_fds() {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int n = 0;
+    while (readdir(d)) ++n;
+    closedir(d);
+    return n - 3;  // ".", ".." and the DIR's own fd
+}
 
 struct Recorded {
     int32_t type = 0;

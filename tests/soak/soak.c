@@ -20,8 +20,9 @@
  *   - threads and fds: the end window's smallest count must not exceed the start window's
  *     largest (both already hold the live connections and runtimes of the steady state), and
  *     once every client is destroyed both must come back to their idle counts (within
- *     TETHER_SOAK_SETTLE_MS, default 10 s: a destroyed client's pending request timers keep its
- *     runtime alive until they fire);
+ *     TETHER_SOAK_SETTLE_MS, default 10 s: destroy cancels every timer of a client, so what is
+ *     left is the polite close of an open connection, bounded by the closeTimeout of 1 s set
+ *     here; the rest is room for a machine busy with other tests);
  *   - every destroyed client's release_user_data must have run (exactly once), every echo must
  *     come back in order (no duplicate), and traffic must have flowed.
  * Exit status 0 when all hold, 1 with a "soak: FAIL" line per broken rule, 2 for bad arguments.
