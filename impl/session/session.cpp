@@ -494,34 +494,34 @@ void Session::pump_writes() {
     // A batch takes what is waiting, in order (the protocol's early frames, then its control
     // frames, then the application's), up to kBatchBytes: the transport writes it with one
     // syscall, and a large message still goes alone.
-    auto batch = std::make_shared<std::vector<Outgoing>>();
+    std::vector<Outgoing> batch;  // allocates only when something is waiting
     size_t bytes = 0;
-    const auto room = [&] { return batch->size() < kBatchMessages && bytes < kBatchBytes; };
+    const auto room = [&] { return batch.size() < kBatchMessages && bytes < kBatchBytes; };
     while (!early_queue_.empty() && room()) {
         bytes += early_queue_.front().size();
-        batch->push_back(Outgoing{std::move(early_queue_.front()), false, 0, 0});
+        batch.push_back(Outgoing{std::move(early_queue_.front()), false, 0, 0});
         early_queue_.pop_front();
     }
     if (ready_) {
         std::lock_guard<std::mutex> lock(queue_mutex_);
         while (!control_queue_.empty() && room()) {
             bytes += control_queue_.front().data.size();
-            batch->push_back(std::move(control_queue_.front()));
+            batch.push_back(std::move(control_queue_.front()));
             control_queue_.pop_front();
         }
         while (!queue_.empty() && room()) {
             const size_t size = queue_.front().data.size();
             bytes += size;
             queued_bytes_ -= size;
-            batch->push_back(std::move(queue_.front()));
+            batch.push_back(std::move(queue_.front()));
             queue_.pop_front();
         }
     }
-    if (batch->empty()) {
+    if (batch.empty()) {
         if (ready_ && pending_close_) send_close_frame();
         return;
     }
-    inflight_ = std::move(batch);
+    inflight_ = std::make_shared<std::vector<Outgoing>>(std::move(batch));
     writing_ = true;
     const uint64_t generation = generation_;
     write_inflight([self = shared_from_this(), generation, bytes](const Failure *failure) {

@@ -140,14 +140,17 @@ public:
             handler, buffers);
     }
 
-    // Sends pending_ on its own (teardown only: Beast holds its write lock then).
+    // Sends pending_ and empties it. Only while Beast holds its write lock: from write_some
+    // (inside a Beast write) or from our teardown.
     template <class Handler>
-    void async_flush(Handler &&handler) {
+    void async_flush(Handler handler) {
+        auto executor = net::get_associated_executor(handler, this->get_executor());
         net::async_write(static_cast<Base &>(*this), net::buffer(pending_),
-                         [this, handler = std::forward<Handler>(handler)](error_code ec, std::size_t) mutable {
+                         net::bind_executor(executor, [this, handler = std::move(handler)](
+                                                          error_code ec, std::size_t) mutable {
                              release_pending();
                              handler(ec);
-                         });
+                         }));
     }
 
 private:
@@ -166,12 +169,9 @@ private:
             net::post(executor, beast::bind_front_handler(std::move(handler), error_code{}, size));
             return;
         }
-        net::async_write(static_cast<Base &>(*this), net::buffer(pending_),
-                         net::bind_executor(executor, [this, handler = std::move(handler), size](
-                                                          error_code ec, std::size_t) mutable {
-                             release_pending();
-                             handler(ec, ec ? 0 : size);
-                         }));
+        async_flush(net::bind_executor(executor, [handler = std::move(handler), size](error_code ec) mutable {
+            handler(ec, ec ? 0 : size);
+        }));
     }
 
     // A connection that once sent a burst keeps a buffer for the next one, up to a size that
