@@ -38,6 +38,35 @@ using boost::system::error_code;
 
 namespace {
 
+// The buffer one message is read into: a view of a std::string that is moved out afterwards.
+// Before a message starts Beast asks for 1,536 bytes, and a connection waiting for its next
+// message holds what it asked for all the time it is idle. This view grants a message's first
+// read at most kFirstReadBytes; once the frame header has told Beast the length, it asks for
+// the rest, and gets it. A larger message costs one more pass over data already buffered.
+class MessageBuffer {
+public:
+    static constexpr std::size_t kFirstReadBytes = 128;
+
+    using inner_type = net::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>;
+    using const_buffers_type = inner_type::const_buffers_type;
+    using mutable_buffers_type = inner_type::mutable_buffers_type;
+
+    explicit MessageBuffer(std::string &target) : inner_(target) {}
+
+    std::size_t size() const noexcept { return inner_.size(); }
+    std::size_t max_size() const noexcept { return inner_.max_size(); }
+    std::size_t capacity() const noexcept { return inner_.capacity(); }
+    const_buffers_type data() const noexcept { return inner_.data(); }
+    mutable_buffers_type prepare(std::size_t n) {
+        return inner_.prepare(inner_.size() == 0 ? std::min(n, kFirstReadBytes) : n);
+    }
+    void commit(std::size_t n) { inner_.commit(n); }
+    void consume(std::size_t n) { inner_.consume(n); }
+
+private:
+    inner_type inner_;
+};
+
 std::string base64(std::string_view in) {
     static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
@@ -633,7 +662,7 @@ private:
     OpenHandler open_handler_;
     PongHandler on_pong_;
     std::string read_buffer_;
-    std::optional<net::dynamic_string_buffer<char, std::char_traits<char>, std::allocator<char>>> read_view_;
+    std::optional<MessageBuffer> read_view_;
     // Only while tunnelling through a proxy: most connections never need it.
     struct ProxyTunnel {
         http::request<http::empty_body> request;
