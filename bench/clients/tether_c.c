@@ -50,21 +50,29 @@ static void fail(const char *what, const char *detail) {
 }
 
 /* Options shared by every mode: no reconnects (a failure must show), no JSON check on send, and
- * no certificate check, as the server's certificate is self-signed (every client skips it). */
-static tether_client *new_client(const bench_args *args, tether_event_cb on_event, void *user_data) {
-    tether_options *opts = NULL;
-    tether_client *client = NULL;
+ * no certificate check, as the server's certificate is self-signed (every client skips it).
+ * Built once and handed to every client, as a program that opens many connections to one server
+ * would (the clients share the values until one of them is changed). */
+static tether_options *client_options = NULL; /* built by shared_options, destroyed by main */
+
+static tether_options *shared_options(const bench_args *args) {
     char max_size[32];
+    if (client_options) return client_options;
     snprintf(max_size, sizeof max_size, "%lu", (unsigned long)(args->size + 1024 > 16777216u ? args->size + 1024 : 16777216u));
-    if (tether_options_new(&opts) != TETHER_OK ||
-        tether_options_set(opts, "url", args->url) != TETHER_OK ||
-        tether_options_set(opts, "messageFormat", "text") != TETHER_OK ||
-        tether_options_set(opts, "autoReconnect", "false") != TETHER_OK ||
-        tether_options_set(opts, "maxMessageSize", max_size) != TETHER_OK ||
-        (args->tls && tether_options_set(opts, "insecureSkipTlsVerify", "true") != TETHER_OK) ||
-        tether_client_new(&client, NULL, opts, TETHER_MODE_CALLBACK, on_event, NULL, user_data) != TETHER_OK)
+    if (tether_options_new(&client_options) != TETHER_OK ||
+        tether_options_set(client_options, "url", args->url) != TETHER_OK ||
+        tether_options_set(client_options, "messageFormat", "text") != TETHER_OK ||
+        tether_options_set(client_options, "autoReconnect", "false") != TETHER_OK ||
+        tether_options_set(client_options, "maxMessageSize", max_size) != TETHER_OK ||
+        (args->tls && tether_options_set(client_options, "insecureSkipTlsVerify", "true") != TETHER_OK))
+        fail("setting the options", tether_last_error_message());
+    return client_options;
+}
+
+static tether_client *new_client(const bench_args *args, tether_event_cb on_event, void *user_data) {
+    tether_client *client = NULL;
+    if (tether_client_new(&client, NULL, shared_options(args), TETHER_MODE_CALLBACK, on_event, NULL, user_data) != TETHER_OK)
         fail("setting up a client", tether_last_error_message());
-    tether_options_destroy(opts);
     return client;
 }
 
@@ -243,6 +251,9 @@ static int run_conns(const bench_args *args) {
 
 int main(int argc, char **argv) {
     bench_args args;
+    int status;
     bench_parse_args(&args, argc, argv);
-    return args.mode == BENCH_CONNS ? run_conns(&args) : run_flow(&args);
+    status = args.mode == BENCH_CONNS ? run_conns(&args) : run_flow(&args);
+    tether_options_destroy(client_options);
+    return status;
 }
