@@ -102,7 +102,8 @@ private:
 
     Error check_sendable(size_t size) const;
     Error enqueue(Outgoing message);
-    void post_pump_locked();
+    bool claim_pump_locked();
+    void post_pump();
 
     // All of these run on the strand.
     void open_connection();
