@@ -363,6 +363,7 @@ type delivery struct {
 // the subscriptions, in order, and answers the waiting requests.
 func (c *client) run() {
 	var backlog []delivery
+	var polled []Event
 	var dial outcome
 	defer func() { c.finish(backlog) }()
 	for {
@@ -370,23 +371,25 @@ func (c *client) run() {
 		if backlog, stopped = c.deliver(backlog); stopped {
 			return
 		}
-		var ev Event
-		var ok bool
+		// Only as many as Events has room for: when the reader lags, the rest stays in the
+		// library's queue, whose limit (maxPollQueue) pauses reading from the socket.
+		room := cap(c.events) - len(c.events)
 		err := c.withNative(func(n nativeClient) error {
 			var err error
-			ev, ok, err = n.poll(pollTimeoutMs)
+			polled, err = n.poll(polled[:0], pollTimeoutMs, room)
 			return err
 		})
+		for i := range polled {
+			c.observe(polled[i], &dial)
+			if d, keep := c.route(polled[i]); keep {
+				backlog = append(backlog, d)
+			}
+			polled[i] = Event{} // the reader owns it now
+		}
 		if err != nil {
 			// Only a bug can bring us here; report it once and stop rather than spin.
 			backlog = append(backlog, delivery{ev: Event{Type: EventError, Text: err.Error(), Err: asError(err)}})
 			return
-		}
-		if ok {
-			c.observe(ev, &dial)
-			if d, keep := c.route(ev); keep {
-				backlog = append(backlog, d)
-			}
 		}
 	}
 }
@@ -423,6 +426,12 @@ func (c *client) deliver(backlog []delivery) (rest []delivery, stopped bool) {
 func (c *client) handOver(d delivery, wait bool) (done, stopped bool) {
 	if d.sub != nil {
 		return d.sub.offer(d.ev, wait, c.closing, c.stop)
+	}
+	// The common case first: a send with room, without a select over three channels.
+	select {
+	case c.events <- d.ev:
+		return true, false
+	default:
 	}
 	if !wait {
 		select {
@@ -516,19 +525,20 @@ func (c *client) finish(backlog []delivery) {
 	for _, d := range backlog {
 		offer(d)
 	}
+	var polled []Event
 	for delivered {
-		var ev Event
-		var ok bool
 		err := c.withNative(func(n nativeClient) error {
 			var err error
-			ev, ok, err = n.poll(0)
+			polled, err = n.poll(polled[:0], 0, maxPollBatch)
 			return err
 		})
-		if err != nil || !ok {
-			break
+		for _, ev := range polled {
+			if d, keep := c.route(ev); keep {
+				offer(d)
+			}
 		}
-		if d, keep := c.route(ev); keep {
-			offer(d)
+		if err != nil || len(polled) == 0 {
+			break
 		}
 	}
 	c.mu.Lock()
