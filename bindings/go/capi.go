@@ -161,18 +161,17 @@ typedef struct {
 } tg_batch;
 
 // Puts first, an event just polled, in b, then the events already queued behind it, up to max
-// in all (at most TG_BATCH_MAX), with every field of each read: one cgo call for a burst of
-// events. The caller copies what it needs, then calls tg_batch_clear.
+// in all (at most TG_BATCH_MAX), with every field of each read: one cgo call and one lock of the
+// library's queue for a burst of events. The caller copies what it needs, then calls
+// tg_batch_clear.
 static void tg_client_drain(tether_client *c, tether_event *first, tg_batch *b, int32_t max) {
-	int32_t n;
+	size_t more = 0;
+	int32_t i;
 	if (max > TG_BATCH_MAX) max = TG_BATCH_MAX;
 	b->events[0] = first;
-	tg_event_read(first, &b->fields[0]);
-	for (n = 1; n < max; n++) {
-		if (tether_client_poll(c, 0, &b->events[n]) != TETHER_OK) break;
-		tg_event_read(b->events[n], &b->fields[n]);
-	}
-	b->count = n;
+	if (max > 1 && tether_client_poll_many(c, 0, &b->events[1], (size_t)(max - 1), &more) != TETHER_OK) more = 0;
+	b->count = 1 + (int32_t)more;
+	for (i = 0; i < b->count; i++) tg_event_read(b->events[i], &b->fields[i]);
 }
 
 // Releases the events of b.
