@@ -167,7 +167,7 @@ Error Session::check_sendable(size_t size) const {
 }
 
 Error Session::enqueue(Outgoing message) {
-    std::unique_lock<std::mutex> lock(queue_mutex_);
+    std::lock_guard<std::mutex> lock(queue_mutex_);
     if (!options_.queue_while_offline && !ready_.load()) {
         return make_error(TETHER_E_NOT_CONNECTED, std::string("the client is ") + state_name(state_.load()) +
                                                       " and queueWhileOffline is false");
@@ -186,33 +186,20 @@ Error Session::enqueue(Outgoing message) {
     if (queue_.size() * 2 >= options_.max_queued_messages || queued_bytes_ * 2 >= options_.max_queued_bytes) {
         drain_wanted_ = true;
     }
-    const bool post = claim_pump_locked();
-    lock.unlock();
-    if (post) post_pump();
+    post_pump_locked();
     return ok();
 }
 
 void Session::send_control_frame(std::string frame) {
-    bool post = false;
-    {
-        std::lock_guard<std::mutex> lock(queue_mutex_);
-        control_queue_.push_back(Outgoing{std::move(frame), false, 0, 0});
-        post = claim_pump_locked();
-    }
-    if (post) post_pump();
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    control_queue_.push_back(Outgoing{std::move(frame), false, 0, 0});
+    post_pump_locked();
 }
 
-// One pump in flight at a time however many threads send: queue_mutex_ must be held. True when
-// the caller must post_pump() -- after releasing queue_mutex_: the post may wake the I/O thread
-// (a syscall), which then runs the pump and would block on queue_mutex_ while the sender still
-// holds it; a sender on another thread made that a convoy of wake-ups per message.
-bool Session::claim_pump_locked() {
-    if (pump_posted_) return false;
+// One pump in flight at a time however many threads send: queue_mutex_ must be held.
+void Session::post_pump_locked() {
+    if (pump_posted_) return;
     pump_posted_ = true;
-    return true;
-}
-
-void Session::post_pump() {
     net::post(strand_, [self = shared_from_this()] {
         {
             std::lock_guard<std::mutex> lock(self->queue_mutex_);

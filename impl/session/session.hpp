@@ -105,8 +105,7 @@ private:
 
     Error check_sendable(size_t size) const;
     Error enqueue(Outgoing message);
-    bool claim_pump_locked();
-    void post_pump();
+    void post_pump_locked();
 
     // All of these run on the strand.
     void open_connection();
