@@ -94,16 +94,26 @@ static tg_result tg_client_request(tether_client *c, const char *method, const c
 	return tg_check(tether_client_request(c, method, params, timeout_ms, id));
 }
 
+// The outcome of a wait for the next event; event is NULL unless status is TETHER_OK. Returned
+// by value: a pointer to Go memory passed to C is checked by cgo on every call.
+typedef struct {
+	tg_result result;
+	tether_event *event;
+} tg_poll_result;
+
 // A timeout is the common, quiet outcome of a poll: no message is copied for it.
-static tg_result tg_client_poll(tether_client *c, int32_t timeout_ms, tether_event **out) {
-	tether_status s = tether_client_poll(c, timeout_ms, out);
+static tg_poll_result tg_client_poll(tether_client *c, int32_t timeout_ms) {
+	tg_poll_result r;
+	tether_status s;
+	r.event = NULL;
+	s = tether_client_poll(c, timeout_ms, &r.event);
 	if (s == TETHER_E_TIMEOUT) {
-		tg_result r;
-		r.status = s;
-		r.message = NULL;
-		return r;
+		r.result.status = s;
+		r.result.message = NULL;
+	} else {
+		r.result = tg_check(s);
 	}
-	return tg_check(s);
+	return r;
 }
 
 // Every field of an event, read in one cgo call.
@@ -139,6 +149,36 @@ static void tg_event_read(const tether_event *ev, tg_event_fields *f) {
 	f->data = tether_event_data(ev, &f->size);
 	f->text = tether_event_text(ev);
 	f->channel = tether_event_channel(ev);
+}
+
+#define TG_BATCH_MAX 64
+
+// A burst of polled events and their fields, in C memory (see tg_poll_result).
+typedef struct {
+	tether_event *events[TG_BATCH_MAX];
+	tg_event_fields fields[TG_BATCH_MAX];
+	int32_t count;
+} tg_batch;
+
+// Puts first, an event just polled, in b, then the events already queued behind it, up to max
+// in all (at most TG_BATCH_MAX), with every field of each read: one cgo call and one lock of the
+// library's queue for a burst of events. The caller copies what it needs, then calls
+// tg_batch_clear.
+static void tg_client_drain(tether_client *c, tether_event *first, tg_batch *b, int32_t max) {
+	size_t more = 0;
+	int32_t i;
+	if (max > TG_BATCH_MAX) max = TG_BATCH_MAX;
+	b->events[0] = first;
+	if (max > 1 && tether_client_poll_many(c, 0, &b->events[1], (size_t)(max - 1), &more) != TETHER_OK) more = 0;
+	b->count = 1 + (int32_t)more;
+	for (i = 0; i < b->count; i++) tg_event_read(b->events[i], &b->fields[i]);
+}
+
+// Releases the events of b.
+static void tg_batch_clear(tg_batch *b) {
+	int32_t i;
+	for (i = 0; i < b->count; i++) tether_event_destroy(b->events[i]);
+	b->count = 0;
 }
 */
 import "C"
@@ -313,20 +353,61 @@ func (c nativeClient) statsJSON() (string, error) {
 	return takeCString(out), nil
 }
 
-// poll waits up to timeoutMs for the next event. ok is false when none came in time.
-func (c nativeClient) poll(timeoutMs int) (ev Event, ok bool, err error) {
-	var p *C.tether_event
-	r := C.tg_client_poll(c.p, C.int32_t(timeoutMs), &p)
-	if r.status == C.TETHER_E_TIMEOUT {
-		return Event{}, false, nil
+// maxPollBatch bounds how many events the poller takes from the library in one go.
+const maxPollBatch = C.TG_BATCH_MAX
+
+// eventBatches keeps a few C-allocated batches for reuse. A batch is held only while a burst is
+// copied, never during a wait, so idle clients hold none.
+var eventBatches = make(chan *C.tg_batch, 16)
+
+func getBatch() *C.tg_batch {
+	select {
+	case b := <-eventBatches:
+		return b
+	default:
+		return (*C.tg_batch)(C.calloc(1, C.sizeof_tg_batch))
 	}
-	if err := result(r); err != nil {
-		return Event{}, false, err
+}
+
+func putBatch(b *C.tg_batch) {
+	select {
+	case eventBatches <- b:
+	default:
+		C.free(unsafe.Pointer(b))
 	}
-	defer C.tether_event_destroy(p)
-	var f C.tg_event_fields
-	C.tg_event_read(p, &f)
-	ev = Event{
+}
+
+// poll waits up to timeoutMs for the next event, then takes the events already queued behind
+// it, up to max in all (at least one), and appends them to out in order. Nothing is appended
+// when no event came in time.
+func (c nativeClient) poll(out []Event, timeoutMs, max int) ([]Event, error) {
+	r := C.tg_client_poll(c.p, C.int32_t(timeoutMs))
+	if r.result.status == C.TETHER_E_TIMEOUT {
+		return out, nil
+	}
+	if err := result(r.result); err != nil {
+		return out, err
+	}
+	if max < 1 {
+		max = 1
+	}
+	b := getBatch()
+	if b == nil {
+		C.tether_event_destroy(r.event)
+		return out, &Error{Status: StatusNoMemory, Message: "no memory for a batch of events"}
+	}
+	C.tg_client_drain(c.p, r.event, b, C.int32_t(max))
+	for i := 0; i < int(b.count); i++ {
+		out = append(out, eventOf(&b.fields[i]))
+	}
+	C.tg_batch_clear(b)
+	putBatch(b)
+	return out, nil
+}
+
+// eventOf copies an event's fields, which point into the library's event, into an Event.
+func eventOf(f *C.tg_event_fields) Event {
+	ev := Event{
 		Type:          EventType(f._type),
 		MessageType:   MessageType(f.message_type),
 		Text:          C.GoString(f.text),
@@ -352,7 +433,7 @@ func (c nativeClient) poll(timeoutMs int) (ev Event, ok bool, err error) {
 			ev.Err.data = string(ev.Data) // the server's error JSON
 		}
 	}
-	return ev, true, nil
+	return ev
 }
 
 // optionalCString is cString for text that may be absent (nil: NULL).

@@ -470,6 +470,29 @@ TETHER_API tether_status TETHER_CALL tether_client_poll(tether_client *client, i
                                                         tether_event **out_event);
 
 /**
+ * @brief Takes several events at once from a POLL-mode client: waits like tether_client_poll()
+ *        for the first, then takes those already queued behind it, up to max_events in all.
+ *
+ * One call and one lock for a burst of events, for a binding whose every call into the library
+ * has a cost of its own (cgo, P/Invoke).
+ * @param out_events Receives the events, in order, in out_events[0 .. *out_count - 1]; each is
+ *                   owned by the caller and released with tether_event_destroy(). The array is
+ *                   the caller's, with room for max_events pointers.
+ * @param max_events At least 1.
+ * @param out_count  Receives how many events were taken: at least 1 on TETHER_OK, 0 otherwise.
+ * @returns As tether_client_poll(): TETHER_OK; TETHER_E_TIMEOUT (no event in time);
+ *          TETHER_E_BAD_STATE (not a POLL-mode client); TETHER_E_WOULD_DEADLOCK (a waiting poll
+ *          on a library I/O thread); TETHER_E_INVALID_ARGUMENT (NULL client, out_events or
+ *          out_count, or max_events 0).
+ * @remark Safe from any thread; concurrent pollers each get different events, and the events
+ *         of one call are consecutive in the client's order.
+ */
+TETHER_API tether_status TETHER_CALL tether_client_poll_many(tether_client *client,
+                                                             int32_t timeout_ms,
+                                                             tether_event **out_events,
+                                                             size_t max_events, size_t *out_count);
+
+/**
  * @brief Replaces the token used by the next (re)connect (token refresh).
  *
  * The RECONNECT event is the moment to call it: the new token is used for the attempt that the

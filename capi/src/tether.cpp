@@ -296,6 +296,20 @@ tether_status tether_client_poll(tether_client *client, int32_t timeout_ms, teth
     });
 }
 
+tether_status tether_client_poll_many(tether_client *client, int32_t timeout_ms, tether_event **out_events,
+                                      size_t max_events, size_t *out_count) {
+    if (out_count != nullptr) *out_count = 0;
+    return guarded("tether_client_poll_many", [&] {
+        if (client == nullptr) return null_argument("tether_client_poll_many", "client");
+        if (out_events == nullptr) return null_argument("tether_client_poll_many", "out_events");
+        if (out_count == nullptr) return null_argument("tether_client_poll_many", "out_count");
+        if (max_events == 0) {
+            return fail(TETHER_E_INVALID_ARGUMENT, "tether_client_poll_many: max_events must be at least 1");
+        }
+        return report(client->session->poll_many(timeout_ms, out_events, max_events, out_count));
+    });
+}
+
 tether_status tether_client_set_token(tether_client *client, const char *token) {
     return guarded("tether_client_set_token", [&] {
         if (client == nullptr) return null_argument("tether_client_set_token", "client");

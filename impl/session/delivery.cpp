@@ -61,14 +61,16 @@ bool Delivery::emit(EventPtr ev) {
     return full;
 }
 
-Error Delivery::poll(int32_t timeout_ms, tether_event **out) {
+Error Delivery::poll_many(const char *caller, int32_t timeout_ms, tether_event **out, size_t max,
+                          size_t *count) {
+    *count = 0;
     if (mode_ != TETHER_MODE_POLL) {
-        return make_error(TETHER_E_BAD_STATE, "tether_client_poll: the client was created in CALLBACK mode");
+        return make_error(TETHER_E_BAD_STATE, std::string(caller) + ": the client was created in CALLBACK mode");
     }
     if (timeout_ms != 0 && runtime::Runtime::on_io_thread()) {
         return make_error(TETHER_E_WOULD_DEADLOCK,
-                          "tether_client_poll: a waiting poll on a library I/O thread would deadlock; "
-                          "use timeout 0 there");
+                          std::string(caller) + ": a waiting poll on a library I/O thread would deadlock; "
+                                                "use timeout 0 there");
     }
     std::function<void()> wake_reader;
     {
@@ -84,11 +86,16 @@ Error Delivery::poll(int32_t timeout_ms, tether_event **out) {
             got = queue_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), has_event);
         }
         if (!got) {
-            return make_error(TETHER_E_TIMEOUT, "tether_client_poll: no event within " +
+            return make_error(TETHER_E_TIMEOUT, std::string(caller) +
+                                                    ": no event within " +
                                                     std::to_string(timeout_ms) + " ms");
         }
-        *out = queue_.front().release();
-        queue_.pop_front();
+        size_t n = 0;
+        do {
+            out[n++] = queue_.front().release();
+            queue_.pop_front();
+        } while (n < max && !queue_.empty());
+        *count = n;
         if (was_full_ && queue_.size() <= max_poll_queue_ / 2) {
             was_full_ = false;
             wake_reader = space_callback_;

@@ -28,7 +28,15 @@ public:
     bool emit(EventPtr ev);
 
     // Any thread. POLL mode only.
-    Error poll(int32_t timeout_ms, tether_event **out);
+    Error poll(int32_t timeout_ms, tether_event **out) {
+        size_t count = 0;
+        return poll_many("tether_client_poll", timeout_ms, out, 1, &count);
+    }
+
+    // Any thread. POLL mode only. Waits like poll() for the first event, then takes the ones
+    // queued behind it, up to max (>= 1) in all, under one lock.
+    // caller names the C function in error messages.
+    Error poll_many(const char *caller, int32_t timeout_ms, tether_event **out, size_t max, size_t *count);
 
     // Any thread, once: from tether_client_destroy().
     void shutdown();

@@ -49,6 +49,9 @@ public:
     Error send(int32_t type, const void *data, size_t size, uint64_t id);
     Error close(int32_t code, std::string reason);
     Error poll(int32_t timeout_ms, tether_event **out) { return delivery_.poll(timeout_ms, out); }
+    Error poll_many(int32_t timeout_ms, tether_event **out, size_t max, size_t *count) {
+        return delivery_.poll_many("tether_client_poll_many", timeout_ms, out, max, count);
+    }
     Error set_token(std::string token);
     void destroy();
     // Runs once after release_user_data: see Delivery::set_after_release. Before connect() only.

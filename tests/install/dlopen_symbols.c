@@ -52,6 +52,7 @@ static const char *const kFunctions[] = {
     "tether_client_send",
     "tether_client_close",
     "tether_client_poll",
+    "tether_client_poll_many",
     "tether_client_set_token",
     "tether_client_state",
     "tether_client_buffered",

@@ -105,6 +105,57 @@ TEST_CASE("poll mode delivers the same events in order and signals READY", "[cli
     tether_client_destroy(client);
 }
 
+TEST_CASE("poll_many takes a burst of queued events in order, up to max_events", "[client][poll]") {
+    TestServer server;
+    harness::Options opts{{"url", server.ws_url("/echo")}, {"pingInterval", "0"}, {"messageFormat", "text"}};
+    tether_client *client = nullptr;
+    REQUIRE(tether_client_new(&client, nullptr, opts.get(), TETHER_MODE_POLL, nullptr, nullptr, nullptr) == TETHER_OK);
+    REQUIRE(tether_client_connect(client) == TETHER_OK);
+    const int total = 20;
+    for (int i = 0; i < total; ++i) {
+        std::string m = "burst-" + std::to_string(i);
+        REQUIRE(tether_client_send(client, TETHER_MESSAGE_DEFAULT, m.data(), m.size(), 0) == TETHER_OK);
+    }
+    // Every echo is queued before the first call: the first calls must fill their arrays.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::vector<std::string> got;
+    std::vector<size_t> counts;
+    while (got.size() < static_cast<size_t>(total)) {
+        tether_event *events[8] = {nullptr};
+        size_t count = 99;
+        REQUIRE(tether_client_poll_many(client, 5000, events, 8, &count) == TETHER_OK);
+        REQUIRE(count >= 1);
+        REQUIRE(count <= 8);
+        counts.push_back(count);
+        for (size_t i = 0; i < count; ++i) {
+            REQUIRE(events[i] != nullptr);
+            if (tether_event_type(events[i]) == TETHER_EVENT_MESSAGE) {
+                size_t n = 0;
+                const uint8_t *d = tether_event_data(events[i], &n);
+                got.emplace_back(reinterpret_cast<const char *>(d), n);
+            }
+            tether_event_destroy(events[i]);
+        }
+    }
+    std::vector<std::string> expected;
+    for (int i = 0; i < total; ++i) expected.push_back("burst-" + std::to_string(i));
+    CHECK(got == expected);
+    CHECK(counts.front() == 8);
+
+    tether_event *events[4] = {nullptr};
+    size_t count = 99;
+    CHECK(tether_client_poll_many(client, 0, events, 4, &count) == TETHER_E_TIMEOUT);
+    CHECK(count == 0);
+    CHECK(std::string(tether_last_error_message()).find("tether_client_poll_many") != std::string::npos);
+    count = 99;
+    CHECK(tether_client_poll_many(client, 0, events, 0, &count) == TETHER_E_INVALID_ARGUMENT);
+    CHECK(count == 0);
+    CHECK(tether_client_poll_many(client, 0, events, 4, nullptr) == TETHER_E_INVALID_ARGUMENT);
+    CHECK(tether_client_poll_many(client, 0, nullptr, 4, &count) == TETHER_E_INVALID_ARGUMENT);
+    CHECK(tether_client_poll_many(nullptr, 0, events, 4, &count) == TETHER_E_INVALID_ARGUMENT);
+    tether_client_destroy(client);
+}
+
 TEST_CASE("a waiting poll on the I/O thread fails instead of deadlocking", "[client][poll][errors]") {
     TestServer server;
     harness::Options opts{{"url", server.ws_url("/echo")}, {"pingInterval", "0"}};
@@ -139,6 +190,10 @@ TEST_CASE("callback-mode clients refuse poll", "[client][poll][errors]") {
     Client client({{"url", server.ws_url("/echo")}});
     tether_event *ev = nullptr;
     CHECK(tether_client_poll(client.get(), 0, &ev) == TETHER_E_BAD_STATE);
+    size_t count = 99;
+    CHECK(tether_client_poll_many(client.get(), 0, &ev, 1, &count) == TETHER_E_BAD_STATE);
+    CHECK(count == 0);
+    CHECK(std::string(tether_last_error_message()).find("tether_client_poll_many") != std::string::npos);
 }
 
 TEST_CASE("IPv6 literal URLs connect", "[client][url]") {

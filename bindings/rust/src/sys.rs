@@ -295,6 +295,15 @@ unsafe extern "C" {
         timeout_ms: i32,
         out_event: *mut *mut tether_event,
     ) -> tether_status;
+    /// Takes the first event like `tether_client_poll`, then those queued behind it, up to
+    /// `max_events` in all, into `out_events[0 .. *out_count]` (each owned: `tether_event_destroy`).
+    pub fn tether_client_poll_many(
+        client: *mut tether_client,
+        timeout_ms: i32,
+        out_events: *mut *mut tether_event,
+        max_events: usize,
+        out_count: *mut usize,
+    ) -> tether_status;
     /// Replaces the token used by the next (re)connect. NULL or "" clears it.
     pub fn tether_client_set_token(client: *mut tether_client, token: *const c_char) -> tether_status;
     /// The current state, a `TETHER_STATE_*` value.
