@@ -39,8 +39,43 @@ static tg_result tg_runtime_new(tether_runtime **out, int32_t threads) {
 	return tg_check(tether_runtime_new(out, threads));
 }
 
-static tg_result tg_client_new(tether_client **out, tether_runtime *rt, const tether_options *o) {
-	return tg_check(tether_client_new(out, rt, o, TETHER_MODE_POLL, NULL, NULL, NULL));
+// Defined in doorbell.go. The library calls them on its I/O thread.
+extern void tgDoorbellRing(uintptr_t handle);
+extern void tgDoorbellRelease(uintptr_t handle);
+
+// The poller's side of READY. parked is 1 while the poller is about to park or parked: only then
+// does a READY call into Go (a cgo call from a thread Go did not make costs microseconds). The
+// poller sets it before its last look at the queue, and READY clears it after the push that
+// ended the emptiness, so one of the two always sees the other (see client.run).
+typedef struct {
+	int32_t parked; // C11/Go atomics: __atomic_exchange_n here, sync/atomic in Go
+	uintptr_t handle; // cgo.Handle of the Go doorbell
+} tg_bell;
+
+static void TETHER_CALL tg_on_event(const tether_event *ev, void *user_data) {
+	tg_bell *b = (tg_bell *)user_data;
+	if (tether_event_type(ev) == TETHER_EVENT_READY && __atomic_exchange_n(&b->parked, 0, __ATOMIC_SEQ_CST))
+		tgDoorbellRing(b->handle);
+}
+
+static void TETHER_CALL tg_release(void *user_data) {
+	tg_bell *b = (tg_bell *)user_data;
+	tgDoorbellRelease(b->handle);
+	free(b);
+}
+
+// A POLL-mode client whose READY rings the poller's doorbell (handle: a cgo.Handle). *bell_out
+// receives the C half of the doorbell, freed by the library's release_user_data.
+static tg_result tg_client_new(tether_client **out, tether_runtime *rt, const tether_options *o,
+                               uintptr_t handle, tg_bell **bell_out) {
+	tg_result r;
+	tg_bell *b = (tg_bell *)calloc(1, sizeof *b);
+	if (b == NULL) return tg_check(TETHER_E_NO_MEMORY);
+	b->handle = handle;
+	r = tg_check(tether_client_new(out, rt, o, TETHER_MODE_POLL, tg_on_event, tg_release, b));
+	if (r.status != TETHER_OK) free(b); // release_user_data runs only for a client it made
+	else *bell_out = b;
+	return r;
 }
 
 static tg_result tg_client_connect(tether_client *c) { return tg_check(tether_client_connect(c)); }
@@ -184,7 +219,9 @@ static void tg_batch_clear(tg_batch *b) {
 import "C"
 
 import (
+	"runtime/cgo"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -241,7 +278,10 @@ func eventTypeText(t EventType) string {
 type (
 	nativeOptions struct{ p *C.tether_options }
 	nativeRuntime struct{ p *C.tether_runtime }
-	nativeClient  struct{ p *C.tether_client }
+	nativeClient  struct {
+		p    *C.tether_client
+		bell *C.tg_bell // C memory, freed by the library after the client's last callback
+	}
 )
 
 func newNativeOptions() (nativeOptions, error) {
@@ -282,13 +322,26 @@ func newNativeRuntime(threads int) (nativeRuntime, error) {
 
 func (r nativeRuntime) destroy() { C.tether_runtime_destroy(r.p) }
 
-func newNativeClient(rt nativeRuntime, o nativeOptions) (nativeClient, error) {
+// newNativeClient makes a POLL-mode client that rings bell when an event comes to an empty
+// queue while the poller is parked (see armBell).
+func newNativeClient(rt nativeRuntime, o nativeOptions, bell doorbell) (nativeClient, error) {
 	var p *C.tether_client
-	if err := result(C.tg_client_new(&p, rt.p, o.p)); err != nil {
+	var b *C.tg_bell
+	h := cgo.NewHandle(bell)
+	if err := result(C.tg_client_new(&p, rt.p, o.p, C.uintptr_t(h), &b)); err != nil {
+		h.Delete() // the library calls release_user_data only for a client it made
 		return nativeClient{}, err
 	}
-	return nativeClient{p}, nil
+	return nativeClient{p, b}, nil
 }
+
+// armBell tells the library that the poller is about to park: the next READY rings the bell.
+// Call it before the last look at the queue.
+func (c nativeClient) armBell() { atomic.StoreInt32((*int32)(unsafe.Pointer(&c.bell.parked)), 1) }
+
+// disarmBell is armBell undone when that last look found events. A ring that came meanwhile
+// stays in the bell and costs one extra look.
+func (c nativeClient) disarmBell() { atomic.StoreInt32((*int32)(unsafe.Pointer(&c.bell.parked)), 0) }
 
 func (c nativeClient) destroy() { C.tether_client_destroy(c.p) }
 

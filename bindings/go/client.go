@@ -10,16 +10,15 @@ import (
 	"time"
 )
 
-// pollTimeoutMs bounds each wait of the poller inside the library, and so how long it takes the
-// poller to notice that it must stop.
-const pollTimeoutMs = 100
-
-// quickPolls is how many times the poller looks at the queue without waiting, yielding to other
-// goroutines in between, after events came and before it waits inside the library again. A wait
-// blocks the goroutine's thread in C: Go's sysmon then takes its P away (a thread wake-up each
-// time) and keeps waking every 20 µs while the poller waits. In a steady flow of messages the
-// next event is usually there within those few looks.
-const quickPolls = 4
+// quickPolls is how many times the poller looks at the queue again, yielding to other goroutines
+// in between, after it found it empty. Then it waits up to shortWaitMs inside the library (its
+// thread blocked in C, woken at once by the next event), and only then parks in Go until the
+// doorbell rings (see doorbell.go): a ring is a call into Go from the library's I/O thread, which
+// costs that thread microseconds, so a client in a steady flow of messages should not need one.
+const (
+	quickPolls  = 4
+	shortWaitMs = 1
+)
 
 // Client is one resilient WebSocket connection. All its methods are safe for concurrent use.
 //
@@ -36,6 +35,7 @@ type client struct {
 	native nativeClient // zero once destroyed
 
 	events   chan Event
+	bell     doorbell      // rung by the library when its queue of events becomes non-empty
 	stop     chan struct{} // closed to ask the poller to finish
 	stopOnce sync.Once
 	done     chan struct{} // closed once the poller has destroyed the handle and closed events
@@ -83,9 +83,10 @@ func New(opts Options) (*Client, error) {
 		}
 	}
 	var nc nativeClient
+	bell := newDoorbell()
 	err = opts.Runtime.withNative(func(rt nativeRuntime) error {
 		var err error
-		nc, err = newNativeClient(rt, no)
+		nc, err = newNativeClient(rt, no, bell)
 		return err
 	})
 	if err != nil {
@@ -98,6 +99,7 @@ func New(opts Options) (*Client, error) {
 	inner := &client{
 		native:     nc,
 		events:     make(chan Event, buffer),
+		bell:       bell,
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 		dialResult: make(chan error, 1),
@@ -147,6 +149,7 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c.dialing.Store(false)
+	c.bell.ring() // what the poller kept while Dial waited can go to Events now
 	return c, nil
 }
 
@@ -311,6 +314,7 @@ func (c *Client) CloseWith(ctx context.Context, code int, reason string) error {
 	state := c.State()
 	if err := c.withNative(func(n nativeClient) error { return n.close(code, reason) }); err != nil {
 		c.closeRequested.Store(false)
+		c.bell.ring() // as after Dial: the poller may hand over what it kept
 		return err
 	}
 	close(c.closing)
@@ -371,7 +375,7 @@ type delivery struct {
 func (c *client) run() {
 	var backlog []delivery
 	var polled []Event
-	idlePolls := quickPolls // polls in a row that found nothing; a wait in the library follows quickPolls of them
+	idlePolls := quickPolls + 1 // looks in a row that found nothing; see quickPolls
 	var dial outcome
 	defer func() { c.finish(backlog) }()
 	for {
@@ -382,22 +386,39 @@ func (c *client) run() {
 		// Only as many as Events has room for: when the reader lags, the rest stays in the
 		// library's queue, whose limit (maxPollQueue) pauses reading from the socket.
 		room := cap(c.events) - len(c.events)
-		timeout := pollTimeoutMs
-		if idlePolls < quickPolls {
-			timeout = 0
+		timeout := 0
+		if idlePolls == quickPolls {
+			timeout = shortWaitMs
 		}
+		park := idlePolls > quickPolls // park if this look finds nothing
 		err := c.withNative(func(n nativeClient) error {
+			if park {
+				n.armBell() // before the look: an event that comes after it rings the bell
+			}
 			var err error
 			polled, err = n.poll(polled[:0], timeout, room)
+			if park && len(polled) > 0 {
+				n.disarmBell()
+			}
 			return err
 		})
-		if len(polled) > 0 {
+		switch {
+		case len(polled) > 0:
 			idlePolls = 0
-		} else if idlePolls < quickPolls {
+		case !park:
 			idlePolls++
-			// Let the reader run on this thread: what it sends is often answered before the
-			// next look at the queue.
-			runtime.Gosched()
+			if timeout == 0 {
+				// Let the reader run on this thread: what it sends is often answered before
+				// the next look at the queue.
+				runtime.Gosched()
+			}
+		case err == nil:
+			// The next event rings the bell (READY), and so do Dial and Close when what the
+			// poller keeps may go to Events.
+			select {
+			case <-c.bell:
+			case <-c.stop:
+			}
 		}
 		for i := range polled {
 			c.observe(polled[i], &dial)

@@ -5,8 +5,8 @@
 //
 // Dial connects and returns a *Client; its events (open, message, close, error, state changes,
 // reconnects, send acknowledgements) arrive in order on the channel that Events returns, fed by
-// one goroutine that polls the library (no C-to-Go callbacks). Sends never block: they queue, and
-// a full queue is ErrQueueFull. Close is graceful and waits, bounded by a context.
+// one goroutine that takes them from the library (events are copied, never handed over in a
+// callback). Sends never block: they queue, and a full queue is ErrQueueFull. Close is graceful and waits, bounded by a context.
 //
 // With a protocol (Options.Protocol: ProtocolJSON, ProtocolSocketIO, ProtocolGraphQLTransportWS,
 // ...) or a provider preset (WithProvider(ProviderSocketIO), ProviderPusher, ...) the client is
@@ -18,6 +18,8 @@
 // Failures are *Error values carrying the library's status and message; compare them with
 // errors.Is against ErrQueueFull, ErrBadURL, ErrAuth and the other Err* values.
 //
-// Each client's poller spends its time in a bounded wait inside the library, so it holds an OS
-// thread: a program with thousands of clients should expect thousands of threads.
+// Each client's poller is a goroutine that takes bursts of events from the library and parks in
+// Go while the queue is empty; the library wakes it through a callback (READY) when an event
+// comes. An idle client holds no OS thread: a program with thousands of clients has thousands of
+// parked goroutines.
 package tether
