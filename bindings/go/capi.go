@@ -195,17 +195,20 @@ typedef struct {
 	int32_t count;
 } tg_batch;
 
-// Puts first, an event just polled, in b, then the events already queued behind it, up to max
-// in all (at most TG_BATCH_MAX), with every field of each read: one cgo call and one lock of the
-// library's queue for a burst of events. The caller copies what it needs, then calls
-// tg_batch_clear.
+// Puts first (an event just polled, or NULL) in b, then the events already queued, up to max in
+// all (at most TG_BATCH_MAX), with every field of each read: one cgo call and one lock of the
+// library's queue for a burst of events. b->count is 0 when first is NULL and the queue is
+// empty. The caller copies what it needs, then calls tg_batch_clear.
 static void tg_client_drain(tether_client *c, tether_event *first, tg_batch *b, int32_t max) {
+	const int32_t taken = first != NULL ? 1 : 0;
 	size_t more = 0;
 	int32_t i;
 	if (max > TG_BATCH_MAX) max = TG_BATCH_MAX;
-	b->events[0] = first;
-	if (max > 1 && tether_client_poll_many(c, 0, &b->events[1], (size_t)(max - 1), &more) != TETHER_OK) more = 0;
-	b->count = 1 + (int32_t)more;
+	if (first != NULL) b->events[0] = first;
+	if (max > taken &&
+	    tether_client_poll_many(c, 0, &b->events[taken], (size_t)(max - taken), &more) != TETHER_OK)
+		more = 0;
+	b->count = taken + (int32_t)more;
 	for (i = 0; i < b->count; i++) tg_event_read(b->events[i], &b->fields[i]);
 }
 
@@ -432,24 +435,30 @@ func putBatch(b *C.tg_batch) {
 
 // poll waits up to timeoutMs for the next event, then takes the events already queued behind
 // it, up to max in all (at least one), and appends them to out in order. Nothing is appended
-// when no event came in time.
+// when no event came in time. Without a wait it is one call into the library, not two.
 func (c nativeClient) poll(out []Event, timeoutMs, max int) ([]Event, error) {
-	r := C.tg_client_poll(c.p, C.int32_t(timeoutMs))
-	if r.result.status == C.TETHER_E_TIMEOUT {
-		return out, nil
-	}
-	if err := result(r.result); err != nil {
-		return out, err
+	var first *C.tether_event
+	if timeoutMs > 0 {
+		r := C.tg_client_poll(c.p, C.int32_t(timeoutMs))
+		if r.result.status == C.TETHER_E_TIMEOUT {
+			return out, nil
+		}
+		if err := result(r.result); err != nil {
+			return out, err
+		}
+		first = r.event
 	}
 	if max < 1 {
 		max = 1
 	}
 	b := getBatch()
 	if b == nil {
-		C.tether_event_destroy(r.event)
+		if first != nil {
+			C.tether_event_destroy(first)
+		}
 		return out, &Error{Status: StatusNoMemory, Message: "no memory for a batch of events"}
 	}
-	C.tg_client_drain(c.p, r.event, b, C.int32_t(max))
+	C.tg_client_drain(c.p, first, b, C.int32_t(max))
 	for i := 0; i < int(b.count); i++ {
 		out = append(out, eventOf(&b.fields[i]))
 	}

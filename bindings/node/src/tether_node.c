@@ -42,8 +42,8 @@
 #include <time.h>
 
 #define DRAIN_BATCH 1024
-/* A drain also ends after this long, so that a steady stream of messages, each taken during the
- * wait of the poll before it (see drain), cannot keep timers and other I/O of the loop waiting. */
+/* A drain also ends after this long, so that a steady stream of messages, each there by the time
+ * the one before it was handled (see drain), cannot keep timers and other I/O of the loop waiting. */
 #define DRAIN_BUDGET_NS 2000000
 
 static int64_t monotonic_ns(void) {
@@ -229,8 +229,8 @@ static void destroy_client(napi_env env, client_ctx *c) {
 /* ---- tether callbacks (I/O thread) ------------------------------------------------------- */
 
 /* READY: the queue went from empty to non-empty. While the JS thread is inside drain() it takes
- * the event itself, and a TSFN call would only queue a drain that finds the queue empty, whose
- * poll is the slow one (see drain): in the pipeline benchmark 87% of drains were such. So the
+ * the event itself, and a TSFN call would only queue a wasted turn of the loop: a drain that
+ * finds the queue empty (in the pipeline benchmark 87% of drains were such). So the
  * READY is noted in ready_missed and the TSFN is called only when no drain is running. drain()
  * clears draining and then takes ready_missed; here ready_missed is set and then draining read
  * (both sequentially consistent), so at least one side sees the other and no event is left
@@ -345,12 +345,9 @@ static void dispatch_one(napi_env env, napi_value dispatch, napi_value target, n
 /* Takes up to DRAIN_BATCH events, for up to DRAIN_BUDGET_NS, and hands each to
  * dispatch(target, event) in order. JS thread.
  *
- * Each event is dispatched as soon as it is taken, not collected into a batch first: only a poll
- * that finds the queue empty tells that a batch is complete, and that poll is the slow one
- * (libtether 0.1.0 waits on its condition variable until the deadline "now" even with timeout 0,
- * which costs a timer expiry: 50-70 us here, more than a whole round trip). Dispatching first
- * lets the application's answer (the next send) leave before that poll, and a message that
- * arrives during it is taken at once, as the core notifies the condition variable. */
+ * Each event is dispatched as soon as it is taken, not collected into a batch first: the
+ * application's answer (the next send) then leaves before the next poll, and a message that
+ * arrives meanwhile is taken by that poll in the same drain, without a READY and a TSFN call. */
 static void drain(napi_env env, client_ctx *c, napi_value dispatch) {
     if (!c->client || c->paused || !c->wrapper_alive || !dispatch) return;
     napi_value target = NULL;
