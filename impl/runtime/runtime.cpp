@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include <pthread.h>
+
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
@@ -31,6 +33,8 @@ Runtime::Runtime(int threads)
     for (int i = 0; i < threads; ++i) {
         threads_.emplace_back([io = io_.get()] {
             t_on_io_thread = true;
+            // Named so that a thread listing (top -H, gdb, /proc/PID/task) tells ours apart.
+            pthread_setname_np(pthread_self(), "tether-io");
             // A handler that throws (an allocation failure, or a C++ exception thrown through an
             // application callback) must not end the thread that serves every other client.
             for (;;) {
@@ -57,6 +61,7 @@ Runtime::~Runtime() {
     // joins every thread once run() returns (no work is left: the last client is gone) and only
     // then frees the io_context they were running.
     std::thread reaper([io = std::move(io_), threads = std::move(threads_)]() mutable {
+        pthread_setname_np(pthread_self(), "tether-reaper");
         for (auto &t : threads) t.join();
         io.reset();
     });

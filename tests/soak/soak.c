@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tether.h"
 
@@ -473,6 +474,55 @@ static void print_sample(const sample *smp, int live) {
     fflush(stdout);
 }
 
+/* After a leak of threads or fds: which ones (thread names, fd targets), for the log. */
+static void print_threads_and_fds(void) {
+    char path[320], text[256];
+    DIR *dir = opendir("/proc/self/task");
+    struct dirent *entry;
+    if (dir) {
+        printf("soak: threads:");
+        while ((entry = readdir(dir)) != NULL) {
+            FILE *comm;
+            if (entry->d_name[0] == '.') continue;
+            /* name, then what it waits in: the kernel function and the system call (number
+             * first: 232 epoll_wait = idle, 202 futex = a lock or a join) */
+            printf(" [%s", entry->d_name);
+            snprintf(path, sizeof path, "/proc/self/task/%s/comm", entry->d_name);
+            if ((comm = fopen(path, "r")) != NULL) {
+                if (fgets(text, sizeof text, comm)) printf(" %.*s", (int)strcspn(text, "\n"), text);
+                fclose(comm);
+            }
+            snprintf(path, sizeof path, "/proc/self/task/%s/wchan", entry->d_name);
+            if ((comm = fopen(path, "r")) != NULL) {
+                if (fgets(text, sizeof text, comm)) printf(" wchan=%.*s", (int)strcspn(text, "\n"), text);
+                fclose(comm);
+            }
+            snprintf(path, sizeof path, "/proc/self/task/%s/syscall", entry->d_name);
+            if ((comm = fopen(path, "r")) != NULL) {
+                if (fgets(text, sizeof text, comm)) printf(" syscall=%.*s", (int)strcspn(text, " \n"), text);
+                fclose(comm);
+            }
+            printf("]");
+        }
+        printf("\n");
+        closedir(dir);
+    }
+    dir = opendir("/proc/self/fd");
+    if (dir) {
+        printf("soak: fds:");
+        while ((entry = readdir(dir)) != NULL) {
+            ssize_t n;
+            if (entry->d_name[0] == '.') continue;
+            snprintf(path, sizeof path, "/proc/self/fd/%s", entry->d_name);
+            n = readlink(path, text, sizeof text - 1);
+            text[n > 0 ? n : 0] = '\0';
+            printf(" %s=%s", entry->d_name, text);
+        }
+        printf("\n");
+        closedir(dir);
+    }
+}
+
 static int failures;
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...) {
@@ -656,6 +706,7 @@ int main(int argc, char **argv) {
         if (last.threads > idle.threads)
             fail("%ld threads after every client was destroyed (idle: %ld)", last.threads,
                  idle.threads);
+        if (last.fds > idle.fds || last.threads > idle.threads) print_threads_and_fds();
         if (waiting > 0 || atomic_load(&total_releases) != total_created)
             fail("%llu clients created but %llu released",
                  total_created, (unsigned long long)atomic_load(&total_releases));
