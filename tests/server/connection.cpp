@@ -167,16 +167,17 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>>, public 
                       });
   }
 
-  // /bad-frame: the frame goes straight to the transport after the upgrade. The client answers
-  // with a close frame (1002 or 1007) and waits for the server to close TCP: the server does so
-  // once that close frame has arrived, or never with hold=1.
+  // /bad-frame and /close-burst: the frames go straight to the transport after the upgrade. The
+  // client answers with a close frame (1002 or 1007 for a bad frame, its own close for a burst)
+  // and waits for the server to close TCP: the server does so once that close frame has arrived,
+  // or never with hold=1.
   void write_raw_frame() {
     asio::async_write(ws_.next_layer(), asio::buffer(*plan_.raw_frame), [keep = self()](error_code ec, std::size_t) {
-      if (ec) return keep->log("writing the bad frame failed: " + ec.message());
-      keep->log("bad frame written");
+      if (ec) return keep->log("writing the raw frames failed: " + ec.message());
+      keep->log("raw frames written");
       if (keep->plan_.hold_after_raw_frame) return keep->drain_transport();
       keep->ws_.next_layer().async_read_some(asio::buffer(keep->drain_buffer_), [keep](error_code, std::size_t) {
-        keep->log("closing after the bad frame");
+        keep->log("closing after the raw frames");
         error_code ignored;
         beast::get_lowest_layer(keep->ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         beast::get_lowest_layer(keep->ws_).close();

@@ -20,6 +20,7 @@ namespace json = boost::json;
 
 constexpr std::uint64_t kMaxSendSize = 256ull << 20;
 constexpr std::uint64_t kMaxSendCount = 1'000'000;
+constexpr std::uint64_t kMaxBurstCount = 100;
 constexpr std::uint64_t kMaxDelayMs = 24ull * 3600 * 1000;
 constexpr std::size_t kMaxCloseReason = 123;  // a close frame payload is at most 125 bytes
 
@@ -215,6 +216,26 @@ std::optional<std::string> bad_frame(std::string_view kind) {
   return std::nullopt;
 }
 
+// /close-burst: COUNT short text messages ("1", "2", ...) and a close frame (1000, "burst"), all
+// unmasked, for one TCP write: a server that closes right after its last messages puts them in
+// one packet, so a client finds the close frame already read when it asks for the next message.
+std::string close_burst(unsigned count) {
+  std::string bytes;
+  for (unsigned i = 1; i <= count; ++i) {
+    const std::string text = std::to_string(i);
+    bytes += '\x81';
+    bytes += static_cast<char>(text.size());
+    bytes += text;
+  }
+  const std::string reason = "burst";
+  bytes += '\x88';
+  bytes += static_cast<char>(2 + reason.size());
+  bytes += '\x03';  // 1000 = 0x03E8, network byte order
+  bytes += '\xE8';
+  bytes += reason;
+  return bytes;
+}
+
 void plan_route(Plan& plan, const std::string& path, Query& query, const std::vector<std::string>& offered,
                 const Request& request, ServerState& state) {
   if (path == "/echo") return;
@@ -352,6 +373,13 @@ void plan_route(Plan& plan, const std::string& path, Query& query, const std::ve
                     "/bad-frame kind must be opcode, reserved-bits, fragmented-control, long-control, masked, "
                     "invalid-utf8, invalid-utf8-fragmented or continuation");
     plan.raw_frame = std::move(frame);
+    return;
+  }
+
+  if (path == "/close-burst") {
+    std::uint64_t count = query.number("count", kMaxBurstCount).value_or(2);
+    if (!query.error().empty()) return;
+    plan.raw_frame = close_burst(static_cast<unsigned>(count));
     return;
   }
 

@@ -60,7 +60,7 @@ struct Plan {
 
   // After the handshake.
   bool silent = false;                       // never read or write a WebSocket frame again
-  // /bad-frame: raw bytes written right after the handshake, below the WebSocket layer. Then the
+  // /bad-frame, /close-burst: raw bytes written right after the handshake, below the WebSocket layer. Then the
   // server reads what the client sends (its close frame) and closes TCP, or with hold never closes.
   std::optional<std::string> raw_frame;
   bool hold_after_raw_frame = false;
