@@ -9,6 +9,8 @@
 #include <tuple>
 #include <type_traits>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -311,15 +313,16 @@ public:
         // A fresh view per read: the payload is moved out afterwards, so nothing is copied.
         read_view_.emplace(read_buffer_);
         ws_.async_read(*read_view_,
-                       [self = this->shared_from_this(), handler = std::move(handler)](
-                           const error_code &ec, size_t) {
+                       net::bind_cancellation_slot(cancel_read_.slot(), [self = this->shared_from_this(),
+                                                                          handler = std::move(handler)](
+                                                                             const error_code &ec, size_t) {
                            if (ec) {
                                const Failure f = self->read_failure(ec);
                                handler(&f, false, std::string());
                                return;
                            }
                            handler(nullptr, self->ws_.got_binary(), std::move(self->read_buffer_));
-                       });
+                       }));
     }
 
     void async_write(const std::vector<OutgoingMessage> &messages, DoneHandler handler) override {
@@ -331,14 +334,22 @@ public:
 
     void async_ping(std::string payload, DoneHandler handler) override {
         websocket::ping_data data(payload.substr(0, websocket::ping_data::static_capacity));
-        ws_.async_ping(data, [self = this->shared_from_this(), handler = std::move(handler)](
-                                 const error_code &ec) { self->finish(ec, handler); });
+        ws_.async_ping(data, net::bind_cancellation_slot(
+                                 cancel_ping_.slot(), [self = this->shared_from_this(), handler = std::move(handler)](
+                                                          const error_code &ec) { self->finish(ec, handler); }));
     }
 
     void async_close(int32_t code, std::string reason, DoneHandler handler) override {
         websocket::close_reason cr(static_cast<websocket::close_code>(code), reason);
-        ws_.async_close(cr, [self = this->shared_from_this(), handler = std::move(handler)](
-                                const error_code &ec) { self->finish(ec, handler); });
+        // Beast hands a control frame to this callback by posting the read that found it, while
+        // that read holds the read lock; a close whose frame is written meanwhile then waits for
+        // that lock while the read, holding the peer's close frame, waits for the close's write
+        // lock: both wait for ever. A read that finds no callback handles the frame at once,
+        // before the close can wait. Pongs no longer matter once our close frame is out.
+        ws_.control_callback();
+        ws_.async_close(cr, net::bind_cancellation_slot(
+                                cancel_close_.slot(), [self = this->shared_from_this(), handler = std::move(handler)](
+                                                          const error_code &ec) { self->finish(ec, handler); }));
     }
 
     void set_pong_handler(PongHandler handler) override {
@@ -355,6 +366,22 @@ public:
         resolver_.cancel();
         beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
         beast::get_lowest_layer(ws_).socket().close(ignored);
+        // Closing the socket ends every operation that waits on it, but Beast parks an operation
+        // that waits for another one's lock (a write behind a ping, a close behind a read) inside
+        // the stream, where the socket cannot reach it. Should two such wait for each other, only
+        // a cancellation frees them, and with them the handlers that hold this connection and its
+        // session. Posted: a cancelled operation completes inside emit(), and abort() is called
+        // from the handlers it would complete.
+        try {
+            net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+                for (net::cancellation_signal *signal : {&self->cancel_read_, &self->cancel_write_,
+                                                         &self->cancel_ping_, &self->cancel_close_}) {
+                    signal->emit(net::cancellation_type::terminal);
+                }
+            });
+        } catch (...) {
+            // Out of memory: the socket is closed, which ends all but such a mutual wait.
+        }
     }
 
 private:
@@ -376,7 +403,8 @@ private:
         size_write_buffer(message.data.size());
         ws_.binary(message.binary);
         ws_.async_write(net::buffer(message.data.data(), message.data.size()),
-                        [self = this->shared_from_this()](const error_code &ec, size_t) {
+                        net::bind_cancellation_slot(cancel_write_.slot(), [self = this->shared_from_this()](
+                                                                              const error_code &ec, size_t) {
                             if (!ec && ++self->batch_next_ < self->batch_.size()) {
                                 self->write_next();
                                 return;
@@ -385,7 +413,7 @@ private:
                             self->batch_.clear();
                             auto handler = std::move(self->write_handler_);
                             self->finish(ec, handler);
-                        });
+                        }));
     }
 
     // A client masks what it sends, and Beast masks through a buffer of write_buffer_bytes, one
@@ -659,6 +687,9 @@ private:
     int64_t phase_ms_ = 0;
     bool timed_out_ = false;
     bool aborted_ = false;  // abort() ran: on_resolve must not connect a new socket
+    // One per kind of operation that may be outstanding (Beast allows one of each at a time);
+    // abort() cancels through them what closing the socket cannot end.
+    net::cancellation_signal cancel_read_, cancel_write_, cancel_ping_, cancel_close_;
     OpenHandler open_handler_;
     PongHandler on_pong_;
     std::string read_buffer_;
