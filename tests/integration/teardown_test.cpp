@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "harness.hpp"
 #include "test_server.hpp"
@@ -261,7 +262,9 @@ TEST_CASE("a close that crosses the server's close in one packet ends cleanly an
         INFO("CLOSE code " << close.code << " '" << close.text << "' status " << close.status);
         CHECK(close.was_clean == 1);
         CHECK(close.status == TETHER_OK);
-        CHECK(client->recorder.messages().front() == "1");
+        const std::vector<std::string> messages = client->recorder.messages();
+        REQUIRE_FALSE(messages.empty());
+        CHECK(messages.front() == "1");
 
         const auto start = Clock::now();
         client->destroy();
