@@ -238,43 +238,28 @@ TEST_CASE("a close that crosses the server's close in one packet ends cleanly an
     // one is where it hung (1 to 6 messages are tried).
     for (int count = 1; count <= 6; ++count) {
         INFO(count << " messages before the server's close frame");
-        const Baseline before = Baseline::take();
-        tether_runtime *runtime = nullptr;
-        REQUIRE(tether_runtime_new(&runtime, 1) == TETHER_OK);
-        auto client = std::make_unique<Client>(
-            std::initializer_list<std::pair<std::string, std::string>>{
-                {"url", server.ws_url("/close-burst?count=" + std::to_string(count))},
-                {"closeTimeout", kLongMs},
-                {"autoReconnect", "false"}},
-            runtime);
-        tether_runtime_destroy(runtime);
-        tether_client *handle = client->get();
-        client->recorder.hook = [handle, first = true](const harness::Recorded &e) mutable {
-            if (e.type != TETHER_EVENT_MESSAGE || !first) return;
-            first = false;
-            tether_client_close(handle, 1000, "done");
-        };
-        client->connect();
-
-        // closeTimeout is 30 s: a close that only its timer ends does not come within 10 s.
-        REQUIRE(client->recorder.wait_for_type(TETHER_EVENT_CLOSE, 1, 10000));
-        const harness::Recorded close = client->recorder.of_type(TETHER_EVENT_CLOSE).front();
-        INFO("CLOSE code " << close.code << " '" << close.text << "' status " << close.status);
-        CHECK(close.was_clean == 1);
-        CHECK(close.status == TETHER_OK);
-        const std::vector<std::string> messages = client->recorder.messages();
-        REQUIRE_FALSE(messages.empty());
-        CHECK(messages.front() == "1");
-
-        const auto start = Clock::now();
-        client->destroy();
-        client.reset();
-        while (!before.reached() && ms_since(start) < kCloseTimeoutMs + kSlackMs) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        INFO("threads " << harness::process_threads() << " (before " << before.threads << "), fds "
-                        << harness::open_fds() << " (before " << before.fds << ") after " << ms_since(start)
-                        << " ms");
-        CHECK(before.reached());
+        const long elapsed = destroy_and_time(
+            {{"url", server.ws_url("/close-burst?count=" + std::to_string(count))},
+             {"closeTimeout", kLongMs},
+             {"autoReconnect", "false"}},
+            [](Client &c) {
+                tether_client *handle = c.get();
+                c.recorder.hook = [handle, first = true](const harness::Recorded &e) mutable {
+                    if (e.type != TETHER_EVENT_MESSAGE || !first) return;
+                    first = false;
+                    tether_client_close(handle, 1000, "done");
+                };
+                c.connect();
+                // closeTimeout is 30 s: a close that only its timer ends does not come within 10 s.
+                REQUIRE(c.recorder.wait_for_type(TETHER_EVENT_CLOSE, 1, 10000));
+                const harness::Recorded close = c.recorder.of_type(TETHER_EVENT_CLOSE).front();
+                INFO("CLOSE code " << close.code << " '" << close.text << "' status " << close.status);
+                CHECK(close.was_clean == 1);
+                CHECK(close.status == TETHER_OK);
+                const std::vector<std::string> messages = c.recorder.messages();
+                REQUIRE_FALSE(messages.empty());
+                CHECK(messages.front() == "1");
+            });
+        check_gone_in_time(elapsed);
     }
 }
